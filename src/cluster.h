@@ -1,0 +1,127 @@
+/*
+ * cluster: the pure state machine over the cluster list.  Every transition
+ * of the API's table is a function of (list, arguments, now): no I/O, no
+ * clock, no logging.  The list owns its records; cluster_list_free()
+ * releases them.
+ */
+#ifndef CIMASTER_CLUSTER_H
+#define CIMASTER_CLUSTER_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "errors.h"
+
+#define CLUSTER_NAME_MAX	63	/* a DNS label */
+#define CLUSTER_LABEL_MAX	63	/* purpose, OS image */
+#define CLUSTER_TEXT_MAX	256	/* build, job, user, branch, reason */
+
+enum cluster_status {
+	CLUSTER_VACANT,
+	CLUSTER_OCCUPIED,
+	CLUSTER_HELD,
+	CLUSTER_DISABLED,
+	CLUSTER_STATUS__MAX
+};
+
+struct cluster {
+	char			name[CLUSTER_NAME_MAX + 1];
+	char			purpose[CLUSTER_LABEL_MAX + 1];
+	char			os_image[CLUSTER_LABEL_MAX + 1];
+	enum cluster_status	status;
+	char			build[CLUSTER_TEXT_MAX + 1];
+	char			job[CLUSTER_TEXT_MAX + 1];
+	char			user[CLUSTER_TEXT_MAX + 1];
+	time_t			since;		/* 0: unknown */
+	time_t			hold_until;	/* 0 unless held */
+	char			reason[CLUSTER_TEXT_MAX + 1];
+};
+
+struct cluster_list {
+	struct cluster	*items;
+	size_t		 len;
+	size_t		 cap;
+};
+
+/* The arguments of every verb, already validated by params.c.  Strings
+ * are "" when absent. */
+struct cluster_args {
+	const char	*cluster;
+	const char	*purpose;
+	const char	*os_image;	/* "" = any */
+	const char	*build;
+	const char	*job;
+	const char	*user;		/* the effective caller */
+	const char	*reason;
+	long		 hours;		/* hold length, already range-checked */
+	int		 is_admin;	/* the caller is in the admin list */
+	int		 force;		/* delete: even when in use */
+};
+
+/* What a transition did. */
+enum cluster_change {
+	CLUSTER_UNCHANGED,	/* success, nothing to write */
+	CLUSTER_CHANGED,	/* success, the list must be written */
+	CLUSTER_FAILED,		/* e holds the API error; nothing changed */
+	CLUSTER_CHANGE__MAX
+};
+
+const char	*cluster_status_str(enum cluster_status s);
+/* "vacant" etc. to the enum: 0 or -1. */
+int		 cluster_status_parse(const char *s, enum cluster_status *out);
+
+/* Index of the cluster named name, or -1. */
+long		 cluster_find(const struct cluster_list *l, const char *name);
+/* Appends a copy of c: 0 or -1 (allocation). */
+int		 cluster_list_push(struct cluster_list *l, const struct cluster *c);
+void		 cluster_list_free(struct cluster_list *l);	/* accepts NULL */
+
+/*
+ * The transitions.  Each returns CLUSTER_CHANGED or CLUSTER_UNCHANGED on
+ * success and CLUSTER_FAILED with e set (code and a message for people) on
+ * an API error; on failure the list is untouched.  *picked (where given)
+ * is set to the index of the cluster the verb acted on.
+ */
+/* vacant -> occupied; idempotent per (job, build); ERR_NO_SUCH_PURPOSE,
+ * ERR_NO_VACANT. */
+enum cluster_change cluster_getvacant(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* occupied -> vacant; held, disabled and vacant stay as they are;
+ * ERR_NO_SUCH_CLUSTER, ERR_NOT_OWNER (build given, other build). */
+enum cluster_change cluster_finish(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* vacant/occupied -> held; held by same user -> extended;
+ * ERR_HELD_BY_OTHER, ERR_DISABLED, ERR_NO_SUCH_CLUSTER. */
+enum cluster_change cluster_hold(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* held -> vacant by holder or admin; ERR_NOT_HOLDER, ERR_NOT_HELD. */
+enum cluster_change cluster_release(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* new vacant cluster; ERR_EXISTS. */
+enum cluster_change cluster_add(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* removes a vacant/disabled cluster (any with force); ERR_IN_USE. */
+enum cluster_change cluster_delete(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* any -> disabled (records user, reason; clears build, job, hold);
+ * already disabled: unchanged. */
+enum cluster_change cluster_disable(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* disabled -> vacant; any other status is already allocatable:
+ * unchanged. */
+enum cluster_change cluster_enable(struct cluster_list *l,
+		    const struct cluster_args *a, time_t now, long *picked,
+		    struct err *e);
+/* every held cluster with hold_until <= now -> vacant; *released gets the
+ * count.  Never fails. */
+enum cluster_change cluster_expire(struct cluster_list *l, time_t now,
+		    size_t *released);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * util: struct buf, the one number parser, RFC 3339 times and checked
+ * copies.  Nothing here logs; failures are returned.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util.h"
+
+static int
+buf_grow(struct buf *b, size_t need)
+{
+	size_t	 ncap;
+	char	*p;
+
+	if (b->failed)
+		return -1;
+	if (need <= b->cap)
+		return 0;
+	ncap = b->cap ? b->cap : 256;
+	while (ncap < need) {
+		if (ncap > (size_t)-1 / 2)
+			goto fail;
+		ncap *= 2;
+	}
+	if ((p = realloc(b->data, ncap)) == NULL)
+		goto fail;
+	b->data = p;
+	b->cap = ncap;
+	return 0;
+fail:
+	b->failed = 1;
+	return -1;
+}
+
+int
+buf_append(struct buf *b, const char *data, size_t len)
+{
+	if (len > (size_t)-1 - b->len - 1)
+		return (b->failed = 1), -1;
+	if (buf_grow(b, b->len + len + 1) == -1)
+		return -1;
+	memcpy(b->data + b->len, data, len);
+	b->len += len;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+buf_puts(struct buf *b, const char *s)
+{
+	return buf_append(b, s, strlen(s));
+}
+
+int
+buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return (b->failed = 1), -1;
+	if (buf_grow(b, b->len + (size_t)n + 1) == -1)
+		return -1;
+	va_start(ap, fmt);
+	(void)vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+	return 0;
+}
+
+void
+buf_reset(struct buf *b)
+{
+	b->len = 0;
+	b->failed = 0;
+	if (b->data != NULL)
+		b->data[0] = '\0';
+}
+
+void
+buf_free(struct buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->failed = 0;
+}
+
+int
+util_parse_long(const char *s, long min, long max, long *out)
+{
+	char	*end;
+	long	 v;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	/* strtol accepts leading space and '+': the API does not. */
+	if (!(*s == '-' || (*s >= '0' && *s <= '9')))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void
+util_time_fmt(time_t t, char *dst, size_t dstsz)
+{
+	struct tm	tm;
+
+	if (dstsz == 0)
+		return;
+	dst[0] = '\0';
+	if (t == 0 || gmtime_r(&t, &tm) == NULL)
+		return;
+	if (strftime(dst, dstsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		dst[0] = '\0';
+}
+
+int
+util_time_parse(const char *s, time_t *out)
+{
+	struct tm	 tm;
+	const char	*end;
+	time_t		 t;
+
+	if (s[0] == '\0') {
+		*out = 0;
+		return 0;
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0' || strlen(s) != UTIL_TIME_MAX - 1)
+		return -1;
+	if ((t = timegm(&tm)) == (time_t)-1)
+		return -1;
+	*out = t;
+	return 0;
+}
+
+int
+util_strlcpy_checked(char *dst, const char *src, size_t dstsz)
+{
+	size_t	n;
+
+	n = strlen(src);
+	if (n >= dstsz)
+		return -1;
+	memcpy(dst, src, n + 1);
+	return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * util: the small shared tools: a growable byte buffer, the one
+ * range-checked number parser, RFC 3339 time formatting and parsing, and
+ * checked string copies.  Buffers own their memory: buf_free() releases it.
+ */
+#ifndef CIMASTER_UTIL_H
+#define CIMASTER_UTIL_H
+
+#include <stddef.h>
+#include <time.h>
+
+struct buf {
+	char	*data;		/* always NUL-terminated when len > 0 */
+	size_t	 len;
+	size_t	 cap;
+	int	 failed;	/* an allocation failed: contents incomplete */
+};
+
+/* Appends; on allocation failure sets b->failed and returns -1. */
+int	 buf_append(struct buf *b, const char *data, size_t len);
+int	 buf_puts(struct buf *b, const char *s);
+int	 buf_printf(struct buf *b, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 buf_reset(struct buf *b);		/* len = 0, keeps memory */
+void	 buf_free(struct buf *b);		/* accepts NULL */
+
+/* Parses all of s as a base-10 integer in [min, max]: 0 or -1. */
+int	 util_parse_long(const char *s, long min, long max, long *out);
+
+/* RFC 3339 UTC ("2026-12-03T10:00:00Z") into dst (>= UTIL_TIME_MAX
+ * bytes); t == 0 gives "". */
+#define UTIL_TIME_MAX	21
+void	 util_time_fmt(time_t t, char *dst, size_t dstsz);
+/* Parses "" (-> 0) or "YYYY-MM-DDTHH:MM:SSZ": 0 or -1. */
+int	 util_time_parse(const char *s, time_t *out);
+
+/* Copies src into dst (size dstsz) only if it fits: 0, or -1 leaving dst
+ * untouched. */
+int	 util_strlcpy_checked(char *dst, const char *src, size_t dstsz);
+
+#endif
