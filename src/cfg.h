@@ -47,6 +47,7 @@ struct cfg {
 	char	socket[PATH_MAX];
 	int	workers;		/* 1..256, default 4 */
 	char	user[64];		/* default "cimaster" */
+	char	socket_group[64];	/* "" = the user's primary group */
 	int	grace_seconds;		/* 0..3600, default 120 */
 	int	backlog;		/* 1..65535, default 128 */
 	int	log_level;		/* enum log_level, default info */
@@ -90,7 +91,8 @@ struct cfg {
 
 /* Fills c with every default. */
 void	cfg_defaults(struct cfg *c);
-/* Reads path over the defaults: 0, or -1 with e->msg "path:line: what". */
+/* Reads path over the defaults: 0, or -1 with e->msg "path:line: what"
+ * and c left unchanged (a failed reload keeps the old configuration). */
 int	cfg_load(struct cfg *c, const char *path, struct err *e);
 /* 1 when name is in the admin list. */
 int	cfg_is_admin(const struct cfg *c, const char *name);

@@ -218,8 +218,9 @@ main(int argc, char *argv[])
 	o.workers = conf.workers;
 	o.grace_seconds = conf.grace_seconds;
 	rc = prefork_run(&o);
-	if (srv.created)
-		(void)unlink(conf.socket);
+	if (srv.created && unlink(conf.socket) == -1)
+		log_warn(NULL, "removing %s: %s (the next start replaces it)",
+		    conf.socket, strerror(errno));
 	log_info(NULL, "stopped");
 	return rc;
 }

@@ -26,6 +26,10 @@ struct render_filter {
  */
 int	render_list(struct buf *out, enum http_format fmt,
 	    const struct cluster_list *l, const struct render_filter *f);
+/* 1 when c passes f (NULL: every cluster does), else 0.  html.c shares
+ * it so the page and the other formats filter alike. */
+int	render_filter_match(const struct render_filter *f,
+	    const struct cluster *c);
 /* One cluster after a verb: text "name\n" when name_only (getvacant),
  * else the list line; JSON {"cluster":{...}}. HTML renders as text. */
 int	render_cluster(struct buf *out, enum http_format fmt,

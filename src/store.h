@@ -50,6 +50,10 @@ struct store {
 	const struct store_ops	*ops;
 	void			*impl;	/* the backend's state */
 	struct store_retry	 retry;
+	/* Backoff jitter (store.c only).  Reseeded when the pid changes so
+	 * that workers forked after store_open() do not sleep in step. */
+	unsigned long		 rng;
+	long			 rng_pid;
 };
 
 /* Opens the configured backend: 0, or -1 with e set.  store_close()
