@@ -34,6 +34,11 @@ urldecode(const char *s, size_t len, struct err *e)
 	size_t	 i;
 	int	 hi, lo;
 
+	/* A raw NUL would silently cut the value short. */
+	if (memchr(s, '\0', len) != NULL) {
+		errors_set(e, ERR_BAD_PARAM, "NUL byte in the query or body");
+		return NULL;
+	}
 	if ((out = malloc(len + 1)) == NULL) {
 		errors_set(e, ERR_INTERNAL, "out of memory");
 		return NULL;

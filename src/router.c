@@ -15,7 +15,10 @@
 #include "render.h"
 #include "router.h"
 
+/* HEAD only where it changes nothing: "curl -I getvacant" must not take
+ * a cluster whose name nobody sees. */
 #define M_GET	(1u << HTTP_GET | 1u << HTTP_HEAD)
+#define M_VERB	(1u << HTTP_GET | 1u << HTTP_POST)
 #define M_POST	(1u << HTTP_POST)
 
 #define B(x)	PARAM_BIT(PARAM_##x)
@@ -33,13 +36,13 @@ static const struct route {
 	    B(PURPOSE) | B(STATUS) | B(NAME), 0 },
 	{ "/clusters", handlers_list, M_GET, 0, 1,
 	    B(PURPOSE) | B(STATUS) | B(NAME), 0 },
-	{ "/getvacant", handlers_getvacant, M_GET | M_POST, 0, 0,
+	{ "/getvacant", handlers_getvacant, M_VERB, 0, 0,
 	    B(BUILD) | B(JOB) | B(PURPOSE) | B(OS), B(BUILD) | B(JOB) },
-	{ "/finish", handlers_finish, M_GET | M_POST, 0, 0,
+	{ "/finish", handlers_finish, M_VERB, 0, 0,
 	    B(CLUSTER) | B(BUILD), B(CLUSTER) },
-	{ "/hold", handlers_hold, M_GET | M_POST, 0, 0,
+	{ "/hold", handlers_hold, M_VERB, 0, 0,
 	    B(CLUSTER) | B(USER) | B(HOURS) | B(REASON), B(CLUSTER) },
-	{ "/release", handlers_release, M_GET | M_POST, 0, 0,
+	{ "/release", handlers_release, M_VERB, 0, 0,
 	    B(CLUSTER) | B(USER), B(CLUSTER) },
 	{ "/add", handlers_add, M_POST, 1, 0,
 	    B(CLUSTER) | B(PURPOSE) | B(OS), B(CLUSTER) | B(PURPOSE) },
@@ -74,9 +77,8 @@ dispatch(const struct route *rt, struct handler_ctx *h,
 	const struct http_request	*r = h->req;
 
 	if (!(rt->methods & (1u << r->method))) {
-		resp->allow = rt->methods & M_POST ?
-		    (rt->methods & M_GET ? "GET, HEAD, POST" : "POST") :
-		    "GET, HEAD";
+		resp->allow = rt->methods == M_VERB ? "GET, POST" :
+		    rt->methods == M_POST ? "POST" : "GET, HEAD";
 		return errors_set(e, ERR_METHOD_NOT_ALLOWED,
 		    "%s takes %s", rt->path, resp->allow);
 	}

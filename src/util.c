@@ -134,19 +134,36 @@ util_time_fmt(time_t t, char *dst, size_t dstsz)
 int
 util_time_parse(const char *s, time_t *out)
 {
-	struct tm	 tm;
-	const char	*end;
-	time_t		 t;
+	static const char	 shape[] = "dddd-dd-ddTdd:dd:ddZ";
+	struct tm		 tm, back;
+	time_t			 t;
+	size_t			 i;
 
 	if (s[0] == '\0') {
 		*out = 0;
 		return 0;
 	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0' || strlen(s) != UTIL_TIME_MAX - 1)
+	/* strptime() skips blanks and timegm() rolls Feb 30 into March:
+	 * check the shape by hand and the date by converting back. */
+	if (strlen(s) != sizeof(shape) - 1)
 		return -1;
-	if ((t = timegm(&tm)) == (time_t)-1)
+	for (i = 0; shape[i] != '\0'; i++)
+		if (shape[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') :
+		    s[i] != shape[i])
+			return -1;
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = (s[0] - '0') * 1000 + (s[1] - '0') * 100 +
+	    (s[2] - '0') * 10 + (s[3] - '0') - 1900;
+	tm.tm_mon = (s[5] - '0') * 10 + (s[6] - '0') - 1;
+	tm.tm_mday = (s[8] - '0') * 10 + (s[9] - '0');
+	tm.tm_hour = (s[11] - '0') * 10 + (s[12] - '0');
+	tm.tm_min = (s[14] - '0') * 10 + (s[15] - '0');
+	tm.tm_sec = (s[17] - '0') * 10 + (s[18] - '0');
+	back = tm;
+	if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_year != back.tm_year ||
+	    tm.tm_mon != back.tm_mon || tm.tm_mday != back.tm_mday ||
+	    tm.tm_hour != back.tm_hour || tm.tm_min != back.tm_min ||
+	    tm.tm_sec != back.tm_sec)
 		return -1;
 	*out = t;
 	return 0;
