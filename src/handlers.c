@@ -197,14 +197,12 @@ handlers_readyz(struct handler_ctx *h, struct http_response *resp,
 	rc = store_read(h->store, &l, e);
 	cluster_list_free(&l);
 	if (rc == -1) {
-		/* Not ready is the answer here, not a failure of /readyz:
-		 * 503 so load balancers take this host out. */
+		/* Not ready is 503, so load balancers take this host out;
+		 * the router renders e with this status. */
 		resp->status = 503;
-		rc = render_error(&resp->body, resp->format, e);
-		errors_clear(e);
-	} else {
-		resp->status = 200;
-		rc = render_status(&resp->body, resp->format, "ready");
+		return -1;
 	}
-	return rc == -1 ? errors_set(e, ERR_INTERNAL, "out of memory") : 0;
+	resp->status = 200;
+	return render_status(&resp->body, resp->format, "ready") == -1 ?
+	    errors_set(e, ERR_INTERNAL, "out of memory") : 0;
 }

@@ -123,7 +123,7 @@ prefork_run(struct prefork_opts *o)
 	struct timespec	 wait = { 1, 0 };
 	time_t		 now, deadline = 0;
 	pid_t		 self = getpid();
-	int		 i, n, sig, want, alive, stopping = 0;
+	int		 i, n, sig, want, alive, stopping = 0, killed = 0;
 
 	memset(slots, 0, sizeof(slots));
 	sigemptyset(&set);
@@ -156,6 +156,7 @@ prefork_run(struct prefork_opts *o)
 			log_warn(NULL, "%d workers still busy after %d s: "
 			    "killing them", alive, o->grace_seconds);
 			signal_all(slots, n, SIGKILL);
+			killed = 1;
 			deadline = now + 3600;
 		}
 		sig = sigtimedwait(&set, &info, &wait);
@@ -191,5 +192,5 @@ prefork_run(struct prefork_opts *o)
 			break;	/* SIGCHLD: reaped at the top */
 		}
 	}
-	return stopping && now < deadline ? 0 : 1;
+	return killed;
 }

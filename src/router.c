@@ -122,7 +122,7 @@ router_handle(const struct cfg *c, struct store *s,
 	h.p = &p;
 	h.user = "";
 	h.clock = clock;
-	resp->status = 500;
+	resp->status = 0;
 	resp->format = HTTP_FMT_TEXT;
 
 	/* The format is needed even to render a bad request. */
@@ -145,7 +145,9 @@ router_handle(const struct cfg *c, struct store *s,
 	}
 	if (rc == -1) {
 		buf_reset(&resp->body);
-		resp->status = errors_http_status(e.code);
+		/* A handler may have chosen the status (readyz: 503). */
+		if (resp->status < 400)
+			resp->status = errors_http_status(e.code);
 		if (e.code == ERR_NO_VACANT)
 			resp->retry_after = c->retry_after_seconds;
 		else if (e.code == ERR_STORE_BUSY)
