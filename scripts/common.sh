@@ -8,7 +8,7 @@ CIMASTER_PACKAGES="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libconfig-dev libcmocka-dev
 nginx apache2-utils openssl curl"
 # What the test suites need on top.
-CIMASTER_TEST_PACKAGES="jq strace"
+CIMASTER_TEST_PACKAGES="jq strace spawn-fcgi"
 
 cm_say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 cm_die() { cm_say "error: $*"; exit 1; }
