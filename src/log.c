@@ -29,6 +29,9 @@ log_init(const char *progname, enum log_level max)
 	log_max = max;
 }
 
+static void	log_vwrite(enum log_level, const char *, const char *,
+		    const char *, va_list) __attribute__((format(printf, 4, 0)));
+
 static void
 log_vwrite(enum log_level lvl, const char *func, const char *reqid,
     const char *fmt, va_list ap)

@@ -159,6 +159,10 @@ util_time_parse(const char *s, time_t *out)
 	tm.tm_hour = (s[11] - '0') * 10 + (s[12] - '0');
 	tm.tm_min = (s[14] - '0') * 10 + (s[15] - '0');
 	tm.tm_sec = (s[17] - '0') * 10 + (s[18] - '0');
+	/* Before 1970 is no time this service wrote, and strftime's %Y
+	 * would not write a year below 1000 back in four digits. */
+	if (tm.tm_year < 70)
+		return -1;
 	back = tm;
 	if ((t = timegm(&tm)) == (time_t)-1 || tm.tm_year != back.tm_year ||
 	    tm.tm_mon != back.tm_mon || tm.tm_mday != back.tm_mday ||

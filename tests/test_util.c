@@ -403,6 +403,25 @@ test_time_parse_refuses_days_that_do_not_exist(void **state)
 	assert_true(t == NOW);
 }
 
+/* Years before 1970 are refused: strftime would write 0985 back as 985,
+ * a document the codec could no longer read (found by fuzz_codec). */
+static void
+test_time_parse_refuses_years_before_1970(void **state)
+{
+	static const char *const bad[] = {
+		"0985-01-01T00:00:00Z",
+		"0005-06-01T00:00:00Z",
+		"1969-12-31T23:59:59Z",
+	};
+	time_t	t = NOW;
+	size_t	i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (util_time_parse(bad[i], &t) != -1)
+			fail_msg("util_time_parse accepted \"%s\"", bad[i]);
+	assert_true(t == NOW);
+}
+
 /* ---- util_strlcpy_checked -------------------------------------------- */
 
 static void
@@ -463,6 +482,7 @@ main(void)
 		    test_time_parse_refuses_spaces_in_place_of_digits),
 		cmocka_unit_test(
 		    test_time_parse_refuses_days_that_do_not_exist),
+		cmocka_unit_test(test_time_parse_refuses_years_before_1970),
 		cmocka_unit_test(test_strlcpy_checked_copies_what_fits),
 		cmocka_unit_test(
 		    test_strlcpy_checked_leaves_dst_alone_when_too_long),
