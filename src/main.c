@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "httpc.h"
 #include "log.h"
 #include "prefork.h"
 #include "store.h"
@@ -193,6 +194,9 @@ main(int argc, char *argv[])
 		return 0;
 	}
 	log_init("cimaster", (enum log_level)conf.log_level);
+	/* libcurl's global state is set up once, before any fork. */
+	if (httpc_global_init() == -1)
+		fatal("libcurl initialisation failed");
 	lookup_ids(&conf, &uid, &gid, &sgid);
 	if (inherited_socket()) {
 		srv.listen_fd = 0;
