@@ -3,12 +3,15 @@
 # It is the one place that knows the Debian package list and how the nginx
 # files are rendered from nginx/*.in.
 
-# Debian 12 packages that build and run CIMaster.
+# Debian 12 packages that build and run CIMaster.  systemd ships
+# systemd.pc (where "make install" puts the units) and systemd-analyze.
 CIMASTER_PACKAGES="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libconfig-dev libcmocka-dev
-nginx apache2-utils openssl curl"
+nginx apache2-utils openssl curl systemd"
 # What the test suites need on top.
-CIMASTER_TEST_PACKAGES="jq strace spawn-fcgi"
+# python3 runs tests/k8s_double.py, the Kubernetes API server double.
+# kubectl is no Debian package: tests/k8s.sh needs it installed by hand.
+CIMASTER_TEST_PACKAGES="jq strace spawn-fcgi python3"
 
 cm_say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 cm_die() { cm_say "error: $*"; exit 1; }

@@ -187,6 +187,13 @@ check_dns_label(const char *s)
 	return 0;
 }
 
+/* An empty namespace means the pod's own (the service account's). */
+static int
+check_dns_label_or_empty(const char *s)
+{
+	return s[0] == '\0' ? 0 : check_dns_label(s);
+}
+
 #define W_ABS		"an absolute path"
 #define W_ABS_EMPTY	"empty or an absolute path"
 #define W_URL		"empty or an http:// or https:// URL without spaces"
@@ -266,11 +273,20 @@ static const struct key keys[] = {
 	    check_abs_path_or_empty, W_ABS_EMPTY),
 	STR("store.configmap.token_file", cm_token_file, 0, PATH_MAX - 1, "",
 	    check_abs_path_or_empty, W_ABS_EMPTY),
-	STR("store.configmap.namespace", cm_namespace, 1, CLUSTER_LABEL_MAX,
-	    "ci", check_dns_label, W_DNS),
+	STR("store.configmap.namespace", cm_namespace, 0, CLUSTER_LABEL_MAX,
+	    "ci", check_dns_label_or_empty, W_DNS),
 	STR("store.configmap.name", cm_name, 1, CLUSTER_LABEL_MAX,
 	    "clusters", check_dns_label, W_DNS),
 	BOOL("store.configmap.create_if_missing", cm_create_if_missing, 0),
+	NUM("store.configmap.connect_timeout_ms", cm_connect_timeout_ms, 100,
+	    60000, 2000),
+	NUM("store.configmap.timeout_ms", cm_timeout_ms, 100, 120000, 10000),
+	NUM("store.configmap.max_response_bytes", cm_max_response_bytes,
+	    65536, 16777216, 4194304),
+	NUM("store.configmap.token_reread_seconds", cm_token_reread_seconds,
+	    1, 3600, 60),
+	STR("store.lock_file", lock_file, 1, PATH_MAX - 1,
+	    "/run/cimaster/store.lock", check_abs_path, W_ABS),
 	GROUP("store.retry"),
 	ENUM("store.retry.policy", retry_policy, retry_names,
 	    CFG_RETRY_DEFAULT),
@@ -305,6 +321,8 @@ static const struct key keys[] = {
 	STR("expire.webhook_url", webhook_url, 0, CFG_STR_MAX - 1, "",
 	    check_url_or_empty, W_URL),
 	NUM("expire.warn_minutes", warn_minutes, 0, 1440, 30),
+	NUM("expire.webhook_timeout_ms", webhook_timeout_ms, 100, 60000,
+	    5000),
 };
 
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
@@ -316,6 +334,7 @@ static const struct {
 } orders[] = {
 	{ "clusters.hold_hours", "clusters.max_hold_hours" },
 	{ "store.retry.base_ms", "store.retry.cap_ms" },
+	{ "store.configmap.connect_timeout_ms", "store.configmap.timeout_ms" },
 };
 
 #define NORDERS	(sizeof(orders) / sizeof(orders[0]))

@@ -68,9 +68,14 @@ struct cfg {
 	char	cm_server[CFG_STR_MAX];
 	char	cm_ca_file[PATH_MAX];
 	char	cm_token_file[PATH_MAX];
-	char	cm_namespace[CLUSTER_LABEL_MAX + 1];
+	char	cm_namespace[CLUSTER_LABEL_MAX + 1];	/* "": the pod's */
 	char	cm_name[CLUSTER_LABEL_MAX + 1];
 	int	cm_create_if_missing;
+	long	cm_connect_timeout_ms;	/* 100..60000, default 2000 */
+	long	cm_timeout_ms;		/* 100..120000, default 10000 */
+	long	cm_max_response_bytes;	/* 64 KiB..16 MiB, default 4 MiB */
+	long	cm_token_reread_seconds; /* 1..3600, default 60 */
+	char	lock_file[PATH_MAX];	/* the configmap backend's host lock */
 	enum cfg_retry_policy	retry_policy;
 	long	retry_attempts;		/* 0 = until the deadline */
 	long	retry_base_ms;
@@ -87,6 +92,7 @@ struct cfg {
 	/* expire */
 	char	webhook_url[CFG_STR_MAX];
 	int	warn_minutes;		/* 0..1440, default 30 */
+	int	webhook_timeout_ms;	/* 100..60000, default 5000 */
 };
 
 /* Fills c with every default. */

@@ -53,6 +53,7 @@ clear_use(struct cluster *c)
 	c->user[0] = '\0';
 	c->reason[0] = '\0';
 	c->hold_until = 0;
+	c->hold_warned = 0;
 }
 
 /* The copies below cannot fail for arguments params.c validated; a
@@ -322,6 +323,8 @@ cluster_hold(struct cluster_list *l, const struct cluster_args *a,
 			return CLUSTER_FAILED;
 		next.status = CLUSTER_HELD;
 		next.since = now;
+		/* A hand-edited record may carry one: it was not for us. */
+		next.hold_warned = 0;
 		break;
 	}
 	next.hold_until = now + (time_t)a->hours * SECONDS_PER_HOUR;
@@ -501,4 +504,50 @@ cluster_expire(struct cluster_list *l, time_t now, size_t *released)
 	if (released != NULL)
 		*released = n;
 	return n > 0 ? CLUSTER_CHANGED : CLUSTER_UNCHANGED;
+}
+
+/*
+ * A warning is due once per holdUntil: an extended hold ends at another
+ * time and is warned about again.  A hold that has ended already is
+ * expiry's business, not a warning's.
+ */
+int
+cluster_warn_due(const struct cluster *c, time_t now, long warn_seconds)
+{
+	if (warn_seconds <= 0 || c->status != CLUSTER_HELD ||
+	    c->hold_until == 0 || c->hold_until <= now)
+		return 0;
+	if (c->hold_until - now > (time_t)warn_seconds)
+		return 0;
+	return c->hold_warned != c->hold_until;
+}
+
+/*
+ * Runs after the warnings were posted, in a transaction of its own: a
+ * record released, held by someone else or extended since then was not
+ * what the warning talked about, so it stays unmarked.
+ */
+enum cluster_change
+cluster_mark_warned(struct cluster_list *l, const struct cluster *sent,
+    size_t n, size_t *marked)
+{
+	struct cluster	*c;
+	size_t		 i, k = 0;
+	long		 idx;
+
+	for (i = 0; i < n; i++) {
+		if ((idx = cluster_find(l, sent[i].name)) == -1)
+			continue;
+		c = &l->items[idx];
+		if (c->status != CLUSTER_HELD ||
+		    c->hold_until != sent[i].hold_until ||
+		    c->hold_warned == c->hold_until ||
+		    strcmp(c->user, sent[i].user) != 0)
+			continue;
+		c->hold_warned = c->hold_until;
+		k++;
+	}
+	if (marked != NULL)
+		*marked = k;
+	return k > 0 ? CLUSTER_CHANGED : CLUSTER_UNCHANGED;
 }

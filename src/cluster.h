@@ -35,6 +35,9 @@ struct cluster {
 	time_t			since;		/* 0: unknown */
 	time_t			hold_until;	/* 0 unless held */
 	char			reason[CLUSTER_TEXT_MAX + 1];
+	/* The holdUntil a "hold ends soon" warning was sent for (0: none),
+	 * so that an extended hold gets a warning of its own. */
+	time_t			hold_warned;
 };
 
 struct cluster_list {
@@ -123,5 +126,16 @@ enum cluster_change cluster_enable(struct cluster_list *l,
  * count.  Never fails. */
 enum cluster_change cluster_expire(struct cluster_list *l, time_t now,
 		    size_t *released);
+/* 1 when c is a hold that ends after now but within warn_seconds of it and
+ * no warning was sent for its current holdUntil; 0 otherwise (always 0
+ * for warn_seconds <= 0). */
+int		 cluster_warn_due(const struct cluster *c, time_t now,
+		    long warn_seconds);
+/* Records that a warning went out for each of the n records in sent (as
+ * they were when it was sent): a cluster still held by the same user with
+ * the same holdUntil gets hold_warned = holdUntil.  *marked (may be NULL)
+ * gets the count.  Never fails. */
+enum cluster_change cluster_mark_warned(struct cluster_list *l,
+		    const struct cluster *sent, size_t n, size_t *marked);
 
 #endif

@@ -62,6 +62,14 @@ static const struct field fields[] = {
 
 #define NFIELDS	(sizeof(fields) / sizeof(fields[0]))
 
+/*
+ * cimaster-expire's bookkeeping, kept in the stored record but not part
+ * of the API's record: optional, written only when set, so a document
+ * without warnings reads and writes exactly as before.
+ */
+static const struct field warned_field = TIME_FIELD("holdWarned",
+    hold_warned);
+
 static int
 is_lower_alnum(char ch)
 {
@@ -188,7 +196,7 @@ decode_record(struct json_object *rec, size_t idx, struct cluster *c,
 	for (i = 0; i < NFIELDS; i++)
 		if (decode_field(&fields[i], rec, idx, c, e) == -1)
 			return -1;
-	return 0;
+	return decode_field(&warned_field, rec, idx, c, e);
 }
 
 static int
@@ -344,7 +352,8 @@ codec_cluster_to_json(const struct cluster *c)
 }
 
 /*
- * The list as one compact JSON array, records in list order.  "/" is not
+ * The list as one compact JSON array, records in list order, each the
+ * API's record plus holdWarned when set.  "/" is not
  * escaped: job names hold slashes, and "\/" only hurts people reading the
  * ConfigMap.
  */
@@ -353,7 +362,7 @@ codec_encode(const struct cluster_list *l)
 {
 	struct json_object	*arr, *o;
 	const char		*s;
-	char			*ret = NULL;
+	char			*ret = NULL, tbuf[UTIL_TIME_MAX];
 	size_t			 i;
 
 	if (l->len > INT_MAX)
@@ -363,6 +372,14 @@ codec_encode(const struct cluster_list *l)
 	for (i = 0; i < l->len; i++) {
 		if ((o = codec_cluster_to_json(&l->items[i])) == NULL)
 			goto out;
+		if (l->items[i].hold_warned != 0) {
+			util_time_fmt(l->items[i].hold_warned, tbuf,
+			    sizeof(tbuf));
+			if (add_string(o, warned_field.key, tbuf) == -1) {
+				json_object_put(o);
+				goto out;
+			}
+		}
 		if (json_object_array_add(arr, o) != 0) {
 			json_object_put(o);
 			goto out;

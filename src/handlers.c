@@ -190,13 +190,8 @@ int
 handlers_readyz(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
 {
-	struct cluster_list	l = { 0 };
-	int			rc;
-
 	/* Ready means the store answers with a document that parses. */
-	rc = store_read(h->store, &l, e);
-	cluster_list_free(&l);
-	if (rc == -1) {
+	if (store_check(h->store, e) == -1) {
 		/* Not ready is 503, so load balancers take this host out;
 		 * the router renders e with this status. */
 		resp->status = 503;

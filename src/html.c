@@ -25,7 +25,8 @@
 	".summary{margin:.8em 0;font-weight:bold}\n" \
 	"table{border-collapse:collapse}\n" \
 	"th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;" \
-	"vertical-align:top}\n" \
+	"vertical-align:top;white-space:nowrap}\n" \
+	"td:last-child{white-space:normal}\n" \
 	"th{background:#f0f0f0}\n" \
 	"td.t{white-space:nowrap;font-family:monospace}\n" \
 	"tr.vacant{background:#e8f5e9}\n" \

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@
 #include "httpc.h"
 #include "log.h"
 #include "prefork.h"
+#include "privs.h"
 #include "store.h"
 #include "worker.h"
 
@@ -54,28 +54,17 @@ inherited_socket(void)
 	return acc;
 }
 
-static void
-lookup_ids(const struct cfg *c, uid_t *uid, gid_t *gid, gid_t *sgid)
+/* The group nginx is in, given the socket so that it can connect. */
+static gid_t
+socket_gid(const struct cfg *c, const struct privs *p)
 {
-	struct passwd	*pw;
 	struct group	*gr;
 
-	*uid = (uid_t)-1;
-	*gid = *sgid = (gid_t)-1;
-	if (getuid() == 0) {
-		if ((pw = getpwnam(c->user)) == NULL)
-			fatal("server.user %s: no such user", c->user);
-		if (pw->pw_uid == 0)
-			fatal("server.user %s is root: refusing", c->user);
-		*uid = pw->pw_uid;
-		*gid = *sgid = pw->pw_gid;
-	}
-	if (c->socket_group[0] != '\0') {
-		if ((gr = getgrnam(c->socket_group)) == NULL)
-			fatal("server.socket_group %s: no such group",
-			    c->socket_group);
-		*sgid = gr->gr_gid;
-	}
+	if (c->socket_group[0] == '\0')
+		return p->gid;
+	if ((gr = getgrnam(c->socket_group)) == NULL)
+		fatal("server.socket_group %s: no such group", c->socket_group);
+	return gr->gr_gid;
 }
 
 static int
@@ -108,19 +97,6 @@ open_socket(const struct cfg *c, gid_t sgid, uid_t uid)
 	if (listen(fd, c->backlog) == -1)
 		fatal("listen %s: %s", c->socket, strerror(errno));
 	return fd;
-}
-
-static void
-drop_root(const struct cfg *c, uid_t uid, gid_t gid)
-{
-	if (getuid() != 0 && geteuid() != 0)
-		return;
-	if (setgroups(1, &gid) == -1 || setgid(gid) == -1 ||
-	    setuid(uid) == -1)
-		fatal("switching to %s: %s", c->user, strerror(errno));
-	if (setuid(0) != -1)
-		fatal("could regain root after switching to %s", c->user);
-	log_info(NULL, "running as %s", c->user);
 }
 
 static int
@@ -162,11 +138,11 @@ main(int argc, char *argv[])
 {
 	struct prefork_opts	 o;
 	struct server		 srv = { -1, 0 };
+	struct privs		 pv;
 	struct store		 s;
 	struct err		 e;
 	const char		*path = CFG_DEFAULT_PATH;
-	uid_t			 uid;
-	gid_t			 gid, sgid;
+	gid_t			 sgid;
 	int			 ch, check = 0, rc;
 
 	while ((ch = getopt(argc, argv, "c:nh")) != -1) {
@@ -197,18 +173,19 @@ main(int argc, char *argv[])
 	/* libcurl's global state is set up once, before any fork. */
 	if (httpc_global_init() == -1)
 		fatal("libcurl initialisation failed");
-	lookup_ids(&conf, &uid, &gid, &sgid);
+	if (privs_lookup(&conf, &pv, &e) == -1)
+		fatal("%s", e.msg);
+	sgid = socket_gid(&conf, &pv);
 	if (inherited_socket()) {
 		srv.listen_fd = 0;
 		log_info(NULL, "using the socket inherited on fd 0");
 	} else {
-		srv.listen_fd = open_socket(&conf, sgid, uid);
+		srv.listen_fd = open_socket(&conf, sgid, pv.uid);
 		srv.created = 1;
 		log_info(NULL, "listening on %s", conf.socket);
 	}
-	drop_root(&conf, uid, gid);
-	if (getuid() == 0 || geteuid() == 0)
-		fatal("still root: refusing to serve");
+	if (privs_drop(&conf, &pv, &e) == -1)
+		fatal("%s", e.msg);
 	/* A store that cannot even be opened is a configuration error:
 	 * say so now rather than in every worker. */
 	if (store_open(&s, &conf, &e) == -1)

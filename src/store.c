@@ -1,13 +1,18 @@
 /*
  * store: opens the configured backend and runs transactions on it: load,
  * decode data.clusters, apply a pure transition, encode, compare-and-swap,
- * retried on CONFLICT with full-jitter backoff under a deadline.  Backends
+ * retried on CONFLICT and UNAVAILABLE with full-jitter backoff under a
+ * deadline, under a host-local flock for the configmap backend.  Backends
  * own the bytes; this file owns the lists it decodes until handed out.
  */
 #include "config.h"
 
+#include <sys/file.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +25,7 @@
 #include "codec.h"
 #include "errors.h"
 #include "store.h"
+#include "util.h"
 
 /* The original service's policy, kept for operators who relied on it:
  * three attempts with a 50-200 ms pause between them. */
@@ -27,18 +33,46 @@
 #define STORE_SEED_MIN_MS	50
 #define STORE_SEED_MAX_MS	200
 
+/* The host lock is polled (flock cannot wait with a timeout) with a
+ * short jittered pause: it is held for one GET and one PUT. */
+#define STORE_LOCK_POLL_MIN_MS	1
+#define STORE_LOCK_POLL_MAX_MS	4
+/* Created group-writable, like the file backend's lock, so that an
+ * operator's tools in the service's group can take it too. */
+#define STORE_LOCK_MODE		0660
+
 /* What one load/transition/replace round came to. */
 enum store_attempt {
 	ATTEMPT_DONE,		/* written, or nothing to write */
 	ATTEMPT_CONFLICT,	/* someone wrote first: try again */
+	ATTEMPT_UNAVAILABLE,	/* transient failure: try again; e says why */
 	ATTEMPT_FAILED,		/* e says why */
 	ATTEMPT__MAX
 };
+
+/* Checks that the host lock file can be opened (created), so that a
+ * missing directory is a start-up error rather than one per request. */
+static int
+store_lock_open(struct store *s, const char *path, struct err *e)
+{
+	int	fd;
+
+	if (util_strlcpy_checked(s->lock_path, path,
+	    sizeof(s->lock_path)) == -1)
+		return errors_set(e, ERR_STORE, "store.lock_file is too long");
+	if ((fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    STORE_LOCK_MODE)) == -1)
+		return errors_set(e, ERR_STORE, "store.lock_file %s: %s",
+		    s->lock_path, strerror(errno));
+	(void)close(fd);
+	return 0;
+}
 
 int
 store_open(struct store *s, const struct cfg *c, struct err *e)
 {
 	memset(s, 0, sizeof(*s));
+	s->retry_after_ms = -1;
 	if (c->retry_policy == CFG_RETRY_SEED) {
 		s->retry.attempts = STORE_SEED_ATTEMPTS;
 		s->retry.min_ms = STORE_SEED_MIN_MS;
@@ -57,10 +91,11 @@ store_open(struct store *s, const struct cfg *c, struct err *e)
 	case CFG_BACKEND_FILE:
 		return store_file_open(s, c->file_path, e);
 	case CFG_BACKEND_CONFIGMAP:
-		/* XXX the Kubernetes API backend (store_k8s.c) is a later
-		 * issue; refuse rather than fall back to a file. */
-		return errors_set(e, ERR_STORE,
-		    "store.backend \"configmap\" is not built yet");
+		/* The workers of one host queue on this lock, so that
+		 * optimistic conflicts only arise between hosts. */
+		if (store_lock_open(s, c->lock_file, e) == -1)
+			return -1;
+		return store_k8s_open(s, c, e);
 	default:
 		return errors_set(e, ERR_STORE, "unknown store backend %d",
 		    (int)c->backend);
@@ -194,7 +229,7 @@ out:
 }
 
 /* Milliseconds on a clock that settimeofday() cannot move. */
-static long
+long
 store_mono_ms(void)
 {
 	struct timespec	ts;
@@ -228,16 +263,31 @@ store_random(struct store *s)
 	return x;
 }
 
+/* Sleeps ms, the rest of it when a signal (SIGHUP, SIGTERM) interrupts:
+ * a pause must not turn into a busy retry. */
+static void
+store_sleep_ms(long ms)
+{
+	struct timespec	ts;
+
+	if (ms <= 0)
+		return;
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000;
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		continue;
+}
+
 /*
  * Sleeps before retry number n (0 for the first): "full jitter", uniform
  * in [min, min(cap, base * 2^n)], so that writers that collided spread
- * out instead of colliding again.  Never sleeps past remaining_ms.
+ * out instead of colliding again; at least floor_ms (a server's
+ * Retry-After).  Never sleeps past remaining_ms.
  */
 static void
-store_backoff(struct store *s, int n, long remaining_ms)
+store_backoff(struct store *s, int n, long floor_ms, long remaining_ms)
 {
 	const struct store_retry	*r = &s->retry;
-	struct timespec			 ts;
 	long				 top, ms;
 
 	top = r->base_ms > 0 ? r->base_ms : 0;
@@ -249,29 +299,77 @@ store_backoff(struct store *s, int n, long remaining_ms)
 		top = r->min_ms;
 	ms = r->min_ms + (long)(store_random(s) %
 	    (unsigned long)(top - r->min_ms + 1));
+	if (ms < floor_ms)
+		ms = floor_ms;
 	if (ms > remaining_ms)
 		ms = remaining_ms;
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	/* A signal (SIGHUP, SIGTERM) must not turn the pause into a busy
-	 * retry: sleep what is left. */
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
-		continue;
+	store_sleep_ms(ms);
 }
 
-/* One load -> fn -> replace round.  On ATTEMPT_DONE l holds the final
- * list; otherwise l is left empty. */
+/*
+ * Takes the host lock: an open fd holding flock(LOCK_EX), or -1 with e
+ * set, ERR_STORE_BUSY when it was not free before s->deadline.  Closing
+ * the fd drops the lock, also when the process dies.  Opened per attempt
+ * so that a descriptor shared across fork() never makes two workers
+ * holders of one lock.
+ */
+static int
+store_lock(struct store *s, struct err *e)
+{
+	long	start, left, pause;
+	int	fd;
+
+	if ((fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC,
+	    STORE_LOCK_MODE)) == -1)
+		return errors_set(e, ERR_STORE, "store.lock_file %s: %s",
+		    s->lock_path, strerror(errno));
+	start = store_mono_ms();
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			errors_set(e, ERR_STORE, "store.lock_file %s: flock: "
+			    "%s", s->lock_path, strerror(errno));
+			(void)close(fd);
+			return -1;
+		}
+		left = s->deadline - store_mono_ms();
+		if (left <= 0) {
+			errors_set(e, ERR_STORE_BUSY, "store busy: the host "
+			    "lock %s was not free within %ld ms",
+			    s->lock_path, store_mono_ms() - start);
+			(void)close(fd);
+			return -1;
+		}
+		pause = STORE_LOCK_POLL_MIN_MS + (long)(store_random(s) %
+		    (STORE_LOCK_POLL_MAX_MS - STORE_LOCK_POLL_MIN_MS + 1));
+		store_sleep_ms(pause < left ? pause : left);
+	}
+	return fd;
+}
+
+/* One load -> fn -> replace round, under the host lock when there is
+ * one.  On ATTEMPT_DONE l holds the final list; otherwise l is left
+ * empty. */
 static enum store_attempt
 store_attempt(struct store *s, store_txn_fn fn, void *arg, time_t now,
     struct cluster_list *l, struct err *e)
 {
 	struct json_object	*doc = NULL;
 	enum store_attempt	 ret = ATTEMPT_FAILED;
+	int			 lockfd = -1;
 
-	if (s->ops->load(s, &doc, e) == -1)
+	if (s->lock_path[0] != '\0' && (lockfd = store_lock(s, e)) == -1)
 		goto out;
+	switch (s->ops->load(s, &doc, e)) {
+	case STORE_OK:
+		break;
+	case STORE_UNAVAILABLE:
+		ret = ATTEMPT_UNAVAILABLE;
+		goto out;
+	default:
+		goto out;		/* the backend said why */
+	}
 	if (store_doc_decode(doc, l, e) == -1)
 		goto out;
 	switch (fn(l, arg, now, e)) {
@@ -295,10 +393,15 @@ store_attempt(struct store *s, store_txn_fn fn, void *arg, time_t now,
 	case STORE_CONFLICT:
 		ret = ATTEMPT_CONFLICT;
 		break;
+	case STORE_UNAVAILABLE:
+		ret = ATTEMPT_UNAVAILABLE;
+		break;
 	default:
 		break;			/* the backend said why */
 	}
 out:
+	if (lockfd != -1)
+		(void)close(lockfd);	/* drops the flock */
 	if (ret != ATTEMPT_DONE) {
 		cluster_list_free(l);
 		memset(l, 0, sizeof(*l));
@@ -307,54 +410,164 @@ out:
 	return ret;
 }
 
+/*
+ * After failed attempt number tries of an operation that began at start
+ * (store_mono_ms()): sleeps and returns 0 when the policy allows another
+ * attempt, else returns -1.  floor_ms is the server's Retry-After; one
+ * that reaches past the deadline gives up now rather than after a useless
+ * sleep.  *elapsed is the time spent so far.
+ */
+static int
+store_pause(struct store *s, int tries, long start, long floor_ms,
+    long *elapsed)
+{
+	long	remaining;
+
+	*elapsed = store_mono_ms() - start;
+	remaining = s->retry.deadline_ms - *elapsed;
+	if ((s->retry.attempts > 0 && tries >= s->retry.attempts) ||
+	    remaining <= 0 || floor_ms > remaining)
+		return -1;
+	store_backoff(s, tries - 1, floor_ms, remaining);
+	return 0;
+}
+
+/* The error of an operation that was still unavailable at the end: the
+ * backend's last message says what failed. */
+static int
+store_unavailable(struct err *e, int tries, long elapsed)
+{
+	char	last[ERR_MSG_MAX];
+
+	(void)util_strlcpy_checked(last, e->msg, sizeof(last));
+	return errors_set(e, ERR_STORE, "store unavailable (%d attempts in "
+	    "%ld ms): %s", tries, elapsed, last);
+}
+
+/* The Retry-After a backend left with STORE_UNAVAILABLE, as a floor. */
+static long
+store_floor(const struct store *s)
+{
+	return s->retry_after_ms > 0 ? s->retry_after_ms : 0;
+}
+
+/*
+ * XXX A replace that failed in transport (a timeout, a reset connection)
+ * or with a 5xx may still have been applied: the answer was lost, not
+ * necessarily the write.  Retrying is still right because the retry is
+ * never a blind re-send: it loads the document afresh and runs the
+ * transition on it again, and the transitions answer a repeat of what
+ * they already did without a second change:
+ *  - getvacant finds the cluster already occupied by this job and build
+ *    and hands it back unchanged (idempotent per job+build), so a lost
+ *    answer never leaks a second cluster;
+ *  - finish of a cluster already vacant is unchanged (still 200);
+ *  - hold by the same holder extends the hold again from the new now;
+ *  - disable, enable and expire reach the same state again;
+ *  - release of a cluster already released answers 409 not_held, and
+ *    delete of one already deleted 404 no_such_cluster: the change is
+ *    made, but the caller is told otherwise;
+ *  - add answers 409 cluster_exists after a lost answer although it was
+ *    this very request that added the cluster.
+ * The last two are the price of not keeping request ids in the store.
+ */
 int
 store_txn(struct store *s, store_txn_fn fn, void *arg,
     time_t (*clock)(void), struct cluster_list *out, struct err *e)
 {
 	struct cluster_list	l;
-	long			start, elapsed;
-	int			tries;
+	long			start, elapsed, floor_ms;
+	int			tries, conflicts = 0, transient = 0, ret = -1;
 	time_t			now;
 
 	memset(&l, 0, sizeof(l));
 	start = store_mono_ms();
+	s->deadline = start + s->retry.deadline_ms;
 	for (tries = 1; ; tries++) {
 		now = clock != NULL ? clock() : time(NULL);
+		s->retry_after_ms = -1;
 		switch (store_attempt(s, fn, arg, now, &l, e)) {
 		case ATTEMPT_DONE:
 			if (out != NULL)
 				*out = l;
 			else
 				cluster_list_free(&l);
-			return 0;
+			ret = 0;
+			goto out;
 		case ATTEMPT_CONFLICT:
+			conflicts++;
+			transient = 0;
+			floor_ms = 0;
+			break;
+		case ATTEMPT_UNAVAILABLE:
+			transient = 1;
+			floor_ms = store_floor(s);
 			break;
 		default:
-			return -1;
+			goto out;
 		}
-		elapsed = store_mono_ms() - start;
-		if ((s->retry.attempts > 0 && tries >= s->retry.attempts) ||
-		    elapsed >= s->retry.deadline_ms)
-			return errors_set(e, ERR_STORE_BUSY,
-			    "store busy: %d conflicts in %ld ms", tries,
-			    elapsed);
-		store_backoff(s, tries - 1, s->retry.deadline_ms - elapsed);
+		if (store_pause(s, tries, start, floor_ms, &elapsed) == 0)
+			continue;
+		if (transient)
+			store_unavailable(e, tries, elapsed);
+		else
+			errors_set(e, ERR_STORE_BUSY, "store busy: %d "
+			    "conflicts in %ld ms", conflicts, elapsed);
+		goto out;
 	}
+out:
+	s->deadline = 0;
+	return ret;
+}
+
+/* One load plus decoding; with retry, a transient failure of the load is
+ * retried as store_txn() retries it, so a list survives a passing 503. */
+static int
+store_read_tries(struct store *s, struct cluster_list *out, int retry,
+    struct err *e)
+{
+	struct json_object	*doc = NULL;
+	enum store_result	 r;
+	long			 start, elapsed;
+	int			 tries, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	start = store_mono_ms();
+	s->deadline = start + s->retry.deadline_ms;
+	for (tries = 1; ; tries++) {
+		s->retry_after_ms = -1;
+		if ((r = s->ops->load(s, &doc, e)) == STORE_OK)
+			break;
+		if (r != STORE_UNAVAILABLE || !retry)
+			goto out;
+		if (store_pause(s, tries, start, store_floor(s),
+		    &elapsed) == -1) {
+			store_unavailable(e, tries, elapsed);
+			goto out;
+		}
+	}
+	if (store_doc_decode(doc, out, e) == -1)
+		goto out;
+	ret = 0;
+out:
+	s->deadline = 0;
+	json_object_put(doc);
+	return ret;
 }
 
 int
 store_read(struct store *s, struct cluster_list *out, struct err *e)
 {
-	struct json_object	*doc = NULL;
-	int			 ret = -1;
+	return store_read_tries(s, out, 1, e);
+}
 
-	memset(out, 0, sizeof(*out));
-	if (s->ops->load(s, &doc, e) == -1)
-		goto out;
-	if (store_doc_decode(doc, out, e) == -1)
-		goto out;
-	ret = 0;
-out:
-	json_object_put(doc);
+int
+store_check(struct store *s, struct err *e)
+{
+	struct cluster_list	l;
+	int			ret;
+
+	ret = store_read_tries(s, &l, 0, e);
+	cluster_list_free(&l);
 	return ret;
 }

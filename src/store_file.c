@@ -244,10 +244,10 @@ out:
 	return ret;
 }
 
-static int
+static enum store_result
 sf_load(struct store *s, struct json_object **doc, struct err *e)
 {
-	return sf_current(s->impl, doc, e);
+	return sf_current(s->impl, doc, e) == 0 ? STORE_OK : STORE_ERROR;
 }
 
 /* write(2) until done: a signal or a full pipe may cut a write short. */

@@ -1,11 +1,19 @@
 # tests/lib.sh: what the integration suites share.  Sourced by
-# tests/integration.sh, tests/concurrency.sh and tests/crash.sh.
+# tests/integration.sh, tests/concurrency.sh, tests/crash.sh, tests/k8s.sh
+# and the benchmarks.
 #
 # cm_start runs one CIMaster instance (cimaster + its own nginx, rendered
 # from the same nginx/cimaster.conf.in as the packaged site) in a fresh
 # temporary directory on free loopback ports; req sends one request
 # through that nginx; the expect_* assertions count passes and failures;
 # cm_finish stops everything and prints "N passed, M failed".
+#
+# CM_BACKEND=configmap (set before cm_setup) gives the instance the
+# configmap store backend against tests/k8s_double.py, the Kubernetes API
+# server double, which cm_setup starts (k8s_start); the store_* helpers
+# then read and write the ConfigMap held by the double.  cm_instance NAME
+# switches between several instances (each cm_setup + cm_start), which
+# then share the one double.
 #
 # automake runs the suites from the build directory with top_srcdir and
 # top_builddir exported; by hand: cd build && ../tests/integration.sh.
@@ -28,6 +36,11 @@ CM_WORKERS=${CM_WORKERS:-2}
 CM_RETRY_AFTER=7	# not the default 30: the header must come from the config
 CM_MISSING_IDS=""	# requests whose response had no X-Request-Id
 CM_NREQ=0
+CM_BACKEND=${CM_BACKEND:-file}	# "file" or "configmap" (the API double)
+CM_RETRY_POLICY=${CM_RETRY_POLICY:-default}	# store.retry.policy
+CM_K8S_CREATE=${CM_K8S_CREATE:-false}	# store.configmap.create_if_missing
+CM_K8S_CONNECT_TIMEOUT_MS=${CM_K8S_CONNECT_TIMEOUT_MS:-1000}
+CM_K8S_TIMEOUT_MS=${CM_K8S_TIMEOUT_MS:-5000}
 
 # ---- outcomes ------------------------------------------------------------
 
@@ -283,7 +296,8 @@ expect_all_had_request_id() {
 
 CM_STORE=""
 
-# store_records: prints the cluster array held in the store file.
+# store_records: prints the cluster array held in the store (the file,
+# or with the configmap backend the double's copy of the ConfigMap).
 store_records() {
 	jq -e -r '.data.clusters' "$CM_STORE" | jq -e 'if type == "array" then . else error("not an array") end'
 }
@@ -303,8 +317,13 @@ store_json() {
 }
 
 # store_put FILE_CONTENT: replaces the store file (atomically, owned by
-# the service user).
+# the service user); with the configmap backend, sets the ConfigMap in the
+# double as another writer would (its resourceVersion is ignored).
 store_put() {
+	if [ "$CM_BACKEND" = configmap ]; then
+		k8s_put_object "$1"
+		return
+	fi
 	printf '%s\n' "$1" >"$CM_STORE.new"
 	[ "$(id -u)" -eq 0 ] && chown cimaster:cimaster "$CM_STORE.new"
 	mv -f "$CM_STORE.new" "$CM_STORE"
@@ -363,20 +382,66 @@ clusters: {
   max_hold_hours = 72;
   retry_after_seconds = $CM_RETRY_AFTER;
 };
-store: {
-  backend = "file";
-  file: {
-    path = "$CM_STORE";
-  };
-};
 EOF
+	{
+		echo 'store: {'
+		if [ "$CM_BACKEND" = configmap ]; then
+			cat <<EOF
+  backend = "configmap";
+  lock_file = "$CM_DIR/store.lock";
+  configmap: {
+    server = "$K8S_URL";
+    ca_file = "$K8S_DIR/ca.crt";
+    token_file = "$K8S_DIR/token";
+    namespace = "$K8S_NS";
+    name = "$K8S_NAME";
+    create_if_missing = $CM_K8S_CREATE;
+    connect_timeout_ms = $CM_K8S_CONNECT_TIMEOUT_MS;
+    timeout_ms = $CM_K8S_TIMEOUT_MS;
+  };
+EOF
+		else
+			printf '  backend = "file";\n  file: {\n    path = "%s";\n  };\n' \
+			    "$CM_STORE"
+		fi
+		printf '  retry: {\n    policy = "%s";\n  };\n};\n' "$CM_RETRY_POLICY"
+	} >>"$CM_DIR/cimaster.conf"
+}
+
+# ---- several instances -----------------------------------------------------
+
+# What makes up one instance; the rest (the tally, the double) is shared.
+CM_INSTANCE_VARS="CM_DIR CM_STORE CM_PID CM_NGINX_PID CM_URL CM_HTTPS_URL CM_METRICS_URL"
+CM_INSTANCE=a		# the current instance
+CM_INSTANCES=a		# every instance, in the order they were made
+
+# cm_instance NAME: makes NAME (letters, digits, _) the current instance
+# and keeps the one that was; a NAME not seen before starts empty, for
+# cm_setup and cm_start.  req, hdr, cm_stop_* and the store helpers act on
+# the current instance; cm_finish and the teardown on all of them.
+cm_instance() {
+	local v saved
+	for v in $CM_INSTANCE_VARS; do
+		printf -v "CM_SAVED_${CM_INSTANCE}_$v" '%s' "${!v-}"
+	done
+	case " $CM_INSTANCES " in
+	*" $1 "*) ;;
+	*) CM_INSTANCES="$CM_INSTANCES $1" ;;
+	esac
+	CM_INSTANCE=$1
+	for v in $CM_INSTANCE_VARS; do
+		saved=CM_SAVED_${1}_$v
+		printf -v "$v" '%s' "${!saved-}"
+	done
 }
 
 # cm_setup: the temporary directory with config, store, certificate and
 # htpasswd (admin/adminpw is an admin, carol/carolpw is not).  Sets
-# CM_DIR, CM_STORE; installs the teardown trap.
+# CM_DIR, CM_STORE; installs the teardown trap.  With CM_BACKEND=configmap
+# it starts the API server double first, unless one runs already.
 cm_setup() {
 	t_require curl jq nginx openssl ss
+	[ "$CM_BACKEND" = configmap ] && t_require python3
 	[ -x "$CIMASTER_BIN" ] || t_skip "$CIMASTER_BIN is not built"
 	if [ "$(id -u)" -eq 0 ] && ! id -u cimaster >/dev/null 2>&1; then
 		t_skip "running as root needs the system user cimaster (scripts/check creates it)"
@@ -389,6 +454,10 @@ cm_setup() {
 	trap 'exit 130' INT TERM
 	CM_STORE=$CM_DIR/clusters.json
 	mkdir -p "$CM_DIR/nginx/logs" "$CM_DIR/nginx/tmp"
+	if [ "$CM_BACKEND" = configmap ]; then
+		[ -n "$K8S_PID" ] || k8s_start "$CM_DIR/k8s" || exit 99
+		CM_STORE=$K8S_DIR/objects/$K8S_NS/$K8S_NAME.json
+	fi
 	cm_make_cert "$CM_DIR"
 	{
 		cm_htpasswd_line admin adminpw
@@ -448,6 +517,25 @@ cm_stop_backend() {
 		fi
 	done
 	return $rc
+}
+
+# cm_reload: the current instance reads cimaster.conf again (SIGHUP);
+# returns once every worker is a new one, forked with the new settings.
+cm_reload() {
+	local old w p i
+	old=$(cm_worker_pids)
+	kill -HUP "$CM_PID"
+	for i in $(seq 100); do
+		sleep 0.1
+		w=$(cm_worker_pids)
+		[ "$(echo "$w" | wc -w)" -eq "$CM_WORKERS" ] || continue
+		for p in $old; do
+			case " $w " in *" $p "*) continue 2 ;; esac
+		done
+		return 0
+	done
+	echo "cimaster did not replace its workers within 10 s of SIGHUP"
+	return 1
 }
 
 # cm_is_ours PID: PID is alive and a cimaster of this instance.
@@ -529,33 +617,205 @@ cm_stop_nginx() {
 }
 
 cm_teardown() {
-	local rc=$?
+	local rc=$? name dirs=""
 	trap - EXIT
-	cm_stop_nginx
-	cm_stop_backend >/dev/null 2>&1
-	if [ -n "$CM_DIR" ] && [ -d "$CM_DIR" ]; then
+	for name in $CM_INSTANCES; do
+		cm_instance "$name"
+		cm_stop_nginx
+		cm_stop_backend >/dev/null 2>&1
+		dirs="$dirs $CM_DIR"
+	done
+	k8s_stop
+	for CM_DIR in $dirs; do
+		[ -d "$CM_DIR" ] || continue
 		if [ -n "${CIMASTER_TESTS_KEEP:-}" ]; then
 			echo "kept $CM_DIR"
 		else
 			rm -rf "$CM_DIR"
 		fi
-	fi
+	done
 	exit $rc
 }
 
-# cm_finish: stops the instance (a worker left behind or a sanitizer
-# report fails the suite), prints the tally and exits 1 on any failure.
+# cm_finish: stops every instance (a worker left behind or a sanitizer
+# report fails the suite) and the double, prints the tally and exits 1 on
+# any failure.
 cm_finish() {
-	cm_stop_nginx
-	cm_stop_backend
-	cm_check_log
-	if [ "$TESTS_FAILED" -ne 0 ]; then
-		echo "--- last lines of cimaster's log"
-		tail -n 40 "$CM_DIR/cimaster.log" | sed 's/^/    /'
-		echo "--- last lines of nginx's error log"
-		tail -n 20 "$CM_DIR/nginx/logs/error.log" | sed 's/^/    /'
+	local name
+	for name in $CM_INSTANCES; do
+		cm_instance "$name"
+		cm_stop_nginx
+		cm_stop_backend
+		cm_check_log
+		if [ "$TESTS_FAILED" -ne 0 ]; then
+			echo "--- last lines of cimaster's log ($CM_DIR)"
+			tail -n 40 "$CM_DIR/cimaster.log" | sed 's/^/    /'
+			echo "--- last lines of nginx's error log"
+			tail -n 20 "$CM_DIR/nginx/logs/error.log" | sed 's/^/    /'
+		fi
+	done
+	if [ -n "$K8S_DIR" ]; then
+		if grep -q Traceback "$K8S_DIR/double.log" 2>/dev/null; then
+			fail "the API server double raised no exception"
+			grep -A 20 Traceback "$K8S_DIR/double.log" | head -60 |
+			    sed 's/^/    /'
+		fi
+		k8s_stop
 	fi
 	echo "$TESTS_PASSED passed, $TESTS_FAILED failed"
 	[ "$TESTS_FAILED" -eq 0 ] && exit 0
 	exit 1
+}
+
+# ---- the Kubernetes API server double (tests/k8s_double.py) ---------------
+
+K8S_DIR=""		# certificates, token, kubeconfig, objects, its log
+K8S_PID=""
+K8S_PORT=""		# kept across k8s_restart
+K8S_URL=""		# https://127.0.0.1:PORT
+K8S_ADMIN=""		# http://127.0.0.1:PORT, its control listener
+K8S_NS=${K8S_NS:-ci}
+K8S_NAME=${K8S_NAME:-clusters}
+
+# k8s_make_ca DIR: a test CA (DIR/ca.crt) and a server certificate it
+# signed for localhost and 127.0.0.1 (DIR/server.crt, DIR/server.key), so
+# that clients verify the double against the CA alone, as they verify a
+# real API server against the cluster's CA.  ECDSA P-256 keys: the
+# double's handshakes cost half what RSA-2048 ones do.
+k8s_make_ca() {
+	local d=$1 ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	openssl req -x509 "${ec[@]}" -days 2 -subj /CN=cimaster-test-ca \
+	    -addext basicConstraints=critical,CA:TRUE \
+	    -addext keyUsage=critical,keyCertSign,cRLSign \
+	    -keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null &&
+	    openssl req "${ec[@]}" -subj /CN=localhost \
+	    -keyout "$d/server.key" -out "$d/server.csr" 2>/dev/null &&
+	    printf '%s\n' basicConstraints=CA:FALSE extendedKeyUsage=serverAuth \
+	    subjectAltName=DNS:localhost,IP:127.0.0.1 >"$d/server.ext" &&
+	    openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" \
+	    -CAkey "$d/ca.key" -CAcreateserial -days 2 \
+	    -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+}
+
+# k8s_new_token: a fresh random bearer token.
+k8s_new_token() {
+	od -An -N24 -tx1 /dev/urandom | tr -d ' \n'
+}
+
+# k8s_token_set TOKEN: replaces the token file (atomically, readable by
+# the service user), as the kubelet rotates a projected token.
+k8s_token_set() {
+	printf '%s\n' "$1" >"$K8S_DIR/token.new"
+	chmod 600 "$K8S_DIR/token.new"
+	[ "$(id -u)" -eq 0 ] && chown cimaster:cimaster "$K8S_DIR/token.new"
+	mv -f "$K8S_DIR/token.new" "$K8S_DIR/token"
+}
+
+# k8s_start DIR: the double in DIR, with a CA, a token and a kubeconfig
+# for kubectl.  Sets K8S_DIR, K8S_PID, K8S_URL, K8S_ADMIN.
+k8s_start() {
+	K8S_DIR=$1
+	mkdir -p "$K8S_DIR"
+	if ! [ -s "$K8S_DIR/ca.crt" ] && ! k8s_make_ca "$K8S_DIR"; then
+		echo "openssl could not make the test CA"
+		return 1
+	fi
+	[ -s "$K8S_DIR/token" ] || k8s_token_set "$(k8s_new_token)"
+	k8s_run || return 1
+	cat >"$K8S_DIR/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: double
+  cluster:
+    server: $K8S_URL
+    certificate-authority: $K8S_DIR/ca.crt
+users:
+- name: test
+  user:
+    tokenFile: $K8S_DIR/token
+contexts:
+- name: double
+  context:
+    cluster: double
+    user: test
+    namespace: $K8S_NS
+current-context: double
+EOF
+}
+
+# k8s_run: starts the double's process (on K8S_PORT when set) and waits
+# until it listens.
+k8s_run() {
+	local i port=()
+	rm -f "$K8S_DIR/port" "$K8S_DIR/admin_port"
+	[ -n "$K8S_PORT" ] && port=(--port "$K8S_PORT")
+	python3 "$top_srcdir/tests/k8s_double.py" --dir "$K8S_DIR" \
+	    --cert "$K8S_DIR/server.crt" --key "$K8S_DIR/server.key" \
+	    --token-file "$K8S_DIR/token" "${port[@]}" 2>>"$K8S_DIR/double.log" &
+	K8S_PID=$!
+	for i in $(seq 100); do
+		[ -s "$K8S_DIR/port" ] && break
+		kill -0 "$K8S_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! [ -s "$K8S_DIR/port" ]; then
+		echo "the API server double did not start; its log:"
+		sed 's/^/    /' "$K8S_DIR/double.log"
+		K8S_PID=""
+		return 1
+	fi
+	K8S_PORT=$(cat "$K8S_DIR/port")
+	K8S_URL=https://127.0.0.1:$K8S_PORT
+	K8S_ADMIN=http://127.0.0.1:$(cat "$K8S_DIR/admin_port")
+}
+
+# k8s_stop: the API server is down (connections are refused).
+k8s_stop() {
+	[ -n "$K8S_PID" ] || return 0
+	kill -TERM "$K8S_PID" 2>/dev/null
+	wait "$K8S_PID" 2>/dev/null
+	K8S_PID=""
+}
+
+# k8s_restart: the API server comes back on the same port with the same
+# objects and versions (its faults are reset).
+k8s_restart() {
+	k8s_stop
+	k8s_run
+}
+
+# k8s_ctl JSON: changes the double's faults (see Faults in
+# tests/k8s_double.py), e.g. k8s_ctl '{"latency_ms": 2, "fail500": 0.2}'.
+k8s_ctl() {
+	curl -sS -f -o /dev/null -X POST --data-binary "$1" "$K8S_ADMIN/faults"
+}
+
+# k8s_stat NAME: one of the double's counters (0 if never counted).
+k8s_stat() {
+	curl -sS "$K8S_ADMIN/stats" | jq -r --arg k "$1" '.[$k] // 0'
+}
+
+k8s_stats_reset() {
+	curl -sS -f -o /dev/null -X POST "$K8S_ADMIN/stats/reset"
+}
+
+# k8s_put_object JSON: sets the ConfigMap directly, as etcdctl would: the
+# next resourceVersion, whatever the document says.
+k8s_put_object() {
+	# Through a pipe: a document near the 1 MiB limit is too long for
+	# an argument of curl.
+	printf '%s' "$1" | curl -sS -f -o /dev/null -X PUT --data-binary @- \
+	    "$K8S_ADMIN/objects/$K8S_NS/$K8S_NAME"
+}
+
+# k8s_delete_object: the ConfigMap is gone.
+k8s_delete_object() {
+	curl -sS -o /dev/null -X DELETE "$K8S_ADMIN/objects/$K8S_NS/$K8S_NAME"
+}
+
+# kc ARGS...: kubectl against the double, with its CA and token file.
+kc() {
+	kubectl --kubeconfig "$K8S_DIR/kubeconfig" --cache-dir "$K8S_DIR/kcache" \
+	    --request-timeout=30s "$@"
 }

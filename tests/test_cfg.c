@@ -189,6 +189,7 @@ static const char full_file[] =
     "expire: {\n"
     "  webhook_url  = \"http://hooks.example.com/cimaster\";\n"
     "  warn_minutes = 1440;\n"
+    "  webhook_timeout_ms = 60000;\n"
     "};\n";
 
 static void
@@ -237,6 +238,7 @@ test_a_file_with_every_key_fills_every_field(void **state)
 	assert_string_equal(c.prow_jobs[2].type, "presubmit");
 	assert_string_equal(c.webhook_url, "http://hooks.example.com/cimaster");
 	assert_int_equal(c.warn_minutes, 1440);
+	assert_int_equal(c.webhook_timeout_ms, 60000);
 }
 
 static void
@@ -252,6 +254,8 @@ test_keys_left_out_keep_their_defaults(void **state)
 	assert_string_equal(c.user, "cimaster");
 	assert_int_equal(c.retry_cap_ms, 500);
 	assert_string_equal(c.cm_namespace, "ci");
+	assert_int_equal(c.warn_minutes, 30);
+	assert_int_equal(c.webhook_timeout_ms, 5000);
 }
 
 static void
@@ -372,6 +376,8 @@ test_an_out_of_range_integer_names_the_range(void **state)
 	    "store.retry.deadline_ms: 99 is out of range (100..600000)", 0);
 	expect_error("expire: { warn_minutes = -1; };\n", 1,
 	    "expire.warn_minutes: -1 is out of range (0..1440)", 0);
+	expect_error("expire: { webhook_timeout_ms = 99; };\n", 1,
+	    "expire.webhook_timeout_ms: 99 is out of range (100..60000)", 0);
 	expect_error("server: { backlog = 5000000000L; };\n", 1,
 	    "server.backlog: 5000000000 is out of range (1..65535)", 0);
 }
@@ -582,6 +588,53 @@ test_nobody_is_admin_by_default(void **state)
 	assert_int_equal(cfg_is_admin(&c, "admin"), 0);
 }
 
+static void
+test_the_configmap_backend_keys_have_defaults_ranges_and_an_order(
+    void **state)
+{
+	static struct cfg	c;
+
+	cfg_defaults(&c);
+	assert_int_equal(c.cm_connect_timeout_ms, 2000);
+	assert_int_equal(c.cm_timeout_ms, 10000);
+	assert_int_equal(c.cm_max_response_bytes, 4194304);
+	assert_int_equal(c.cm_token_reread_seconds, 60);
+	assert_string_equal(c.lock_file, "/run/cimaster/store.lock");
+
+	expect_ok(&c, "store: {\n"
+	    "  lock_file = \"/srv/cimaster/store.lock\";\n"
+	    "  configmap: {\n"
+	    "    namespace = \"\";\n"
+	    "    connect_timeout_ms = 100;\n"
+	    "    timeout_ms = 120000;\n"
+	    "    max_response_bytes = 16777216;\n"
+	    "    token_reread_seconds = 3600;\n"
+	    "  };\n"
+	    "};\n");
+	/* "": the pod's own namespace, read from the service account. */
+	assert_string_equal(c.cm_namespace, "");
+	assert_string_equal(c.lock_file, "/srv/cimaster/store.lock");
+	assert_int_equal(c.cm_connect_timeout_ms, 100);
+	assert_int_equal(c.cm_timeout_ms, 120000);
+	assert_int_equal(c.cm_max_response_bytes, 16777216);
+	assert_int_equal(c.cm_token_reread_seconds, 3600);
+
+	expect_error("store: { configmap: { timeout_ms = 99; }; };\n", 1,
+	    "store.configmap.timeout_ms: 99 is out of range (100..120000)", 0);
+	expect_error("store: { configmap: { max_response_bytes = 1024; }; };\n",
+	    1, "store.configmap.max_response_bytes: 1024 is out of range "
+	    "(65536..16777216)", 0);
+	expect_error("store: { configmap: { token_reread_seconds = 0; }; };\n",
+	    1, "store.configmap.token_reread_seconds: 0 is out of range "
+	    "(1..3600)", 0);
+	expect_error("store: { configmap: { connect_timeout_ms = 5000; "
+	    "timeout_ms = 4000; }; };\n", 1,
+	    "store.configmap.connect_timeout_ms: 5000 is greater than "
+	    "store.configmap.timeout_ms (4000)", 0);
+	expect_error("store: { lock_file = \"store.lock\"; };\n", 1,
+	    "store.lock_file: must be an absolute path", 0);
+}
+
 int
 main(void)
 {
@@ -628,6 +681,8 @@ main(void)
 		    test_a_failed_load_leaves_the_previous_configuration),
 		cmocka_unit_test(test_admins_are_matched_exactly),
 		cmocka_unit_test(test_nobody_is_admin_by_default),
+		cmocka_unit_test(
+		    test_the_configmap_backend_keys_have_defaults_ranges_and_an_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -110,6 +110,7 @@ assert_cluster_equal(const struct cluster *x, const struct cluster *y)
 	assert_int_equal(x->since, y->since);
 	assert_int_equal(x->hold_until, y->hold_until);
 	assert_string_equal(x->reason, y->reason);
+	assert_int_equal(x->hold_warned, y->hold_warned);
 }
 
 static void
@@ -141,6 +142,7 @@ assert_unused(const struct cluster *c)
 	assert_string_equal(c->user, "");
 	assert_string_equal(c->reason, "");
 	assert_int_equal(c->hold_until, 0);
+	assert_int_equal(c->hold_warned, 0);
 }
 
 /* ---- basics -------------------------------------------------------------- */
@@ -1081,6 +1083,173 @@ test_expire_accepts_an_empty_list_and_no_counter(void **state)
 	assert_int_equal(l.len, 0);
 }
 
+/* ---- warnings before a hold ends ----------------------------------------- */
+
+#define WARN	(30 * 60L)	/* expire.warn_minutes' default */
+
+static void
+test_warning_is_due_only_within_the_lead_time_of_a_running_hold(void **state)
+{
+	struct cluster_list	l = { 0 };
+
+	put(&l, "soon", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "edge", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "later", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "ended", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "endless", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "busy", "tess-ci", "", CLUSTER_VACANT, 1);
+	mark_held(get(&l, "soon"), "alice", NOW + 60);
+	mark_held(get(&l, "edge"), "alice", NOW + WARN);
+	mark_held(get(&l, "later"), "alice", NOW + WARN + 1);
+	mark_held(get(&l, "ended"), "alice", NOW);
+	mark_held(get(&l, "endless"), "alice", 0);
+	occupy(get(&l, "busy"), "e2e", "1");
+	assert_true(cluster_warn_due(get(&l, "soon"), NOW, WARN));
+	assert_true(cluster_warn_due(get(&l, "edge"), NOW, WARN));
+	assert_false(cluster_warn_due(get(&l, "later"), NOW, WARN));
+	/* Ended: expiry releases it and says so; no warning. */
+	assert_false(cluster_warn_due(get(&l, "ended"), NOW, WARN));
+	assert_false(cluster_warn_due(get(&l, "endless"), NOW, WARN));
+	assert_false(cluster_warn_due(get(&l, "busy"), NOW, WARN));
+	/* expire.warn_minutes = 0 turns warnings off. */
+	assert_false(cluster_warn_due(get(&l, "soon"), NOW, 0));
+	cluster_list_free(&l);
+}
+
+static void
+test_warning_is_sent_once_per_hold_end(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct cluster		sent;
+	size_t			n = 99;
+
+	put(&l, "c1", "tess-ci", "", CLUSTER_VACANT, 1);
+	mark_held(&l.items[0], "alice", NOW + 600);
+	assert_true(cluster_warn_due(&l.items[0], NOW, WARN));
+	sent = l.items[0];
+	assert_int_equal(cluster_mark_warned(&l, &sent, 1, &n),
+	    CLUSTER_CHANGED);
+	assert_int_equal(n, 1);
+	assert_int_equal(l.items[0].hold_warned, NOW + 600);
+	/* Nothing else of the record changes. */
+	assert_int_equal(l.items[0].status, CLUSTER_HELD);
+	assert_string_equal(l.items[0].user, "alice");
+	assert_int_equal(l.items[0].hold_until, NOW + 600);
+	/* The next runs find nothing to warn about and nothing to mark. */
+	assert_false(cluster_warn_due(&l.items[0], NOW + 300, WARN));
+	assert_int_equal(cluster_mark_warned(&l, &sent, 1, &n),
+	    CLUSTER_UNCHANGED);
+	assert_int_equal(n, 0);
+	cluster_list_free(&l);
+}
+
+static void
+test_an_extended_hold_gets_a_new_warning(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct cluster_args	a = args("c1");
+	struct cluster		sent;
+	struct err		e = { 0 };
+
+	put(&l, "c1", "tess-ci", "", CLUSTER_VACANT, 1);
+	a.user = "alice";
+	a.hours = 1;
+	assert_int_equal(cluster_hold(&l, &a, NOW, NULL, &e),
+	    CLUSTER_CHANGED);
+	assert_int_equal(l.items[0].hold_warned, 0);
+	assert_true(cluster_warn_due(&l.items[0], NOW + HOUR - 60, WARN));
+	sent = l.items[0];
+	assert_int_equal(cluster_mark_warned(&l, &sent, 1, NULL),
+	    CLUSTER_CHANGED);
+	assert_false(cluster_warn_due(&l.items[0], NOW + HOUR - 60, WARN));
+	/* Warned, alice extends by 2 hours: the new end is warned about. */
+	assert_int_equal(cluster_hold(&l, &a, NOW + HOUR - 60, NULL, &e),
+	    CLUSTER_CHANGED);
+	assert_false(cluster_warn_due(&l.items[0], NOW + HOUR - 60, WARN));
+	assert_true(cluster_warn_due(&l.items[0], NOW + 2 * HOUR - 120,
+	    WARN));
+	cluster_list_free(&l);
+}
+
+static void
+test_marking_skips_holds_that_changed_since_the_warning(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct cluster		sent[4];
+	size_t			n = 99;
+
+	put(&l, "released", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "extended", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "taken-over", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "same", "tess-ci", "", CLUSTER_VACANT, 1);
+	mark_held(get(&l, "released"), "alice", NOW + 600);
+	mark_held(get(&l, "extended"), "alice", NOW + 600);
+	mark_held(get(&l, "taken-over"), "alice", NOW + 600);
+	mark_held(get(&l, "same"), "alice", NOW + 600);
+	sent[0] = *get(&l, "released");
+	sent[1] = *get(&l, "extended");
+	sent[2] = *get(&l, "taken-over");
+	sent[3] = *get(&l, "same");
+	/* Meanwhile, in the workers: */
+	get(&l, "released")->status = CLUSTER_VACANT;
+	get(&l, "extended")->hold_until = NOW + 3 * HOUR;
+	mark_held(get(&l, "taken-over"), "bob", NOW + 600);
+	assert_int_equal(cluster_mark_warned(&l, sent, 4, &n),
+	    CLUSTER_CHANGED);
+	assert_int_equal(n, 1);
+	assert_int_equal(get(&l, "same")->hold_warned, NOW + 600);
+	assert_int_equal(get(&l, "released")->hold_warned, 0);
+	assert_int_equal(get(&l, "extended")->hold_warned, 0);
+	assert_int_equal(get(&l, "taken-over")->hold_warned, 0);
+	/* A cluster deleted since: nothing to mark, no failure. */
+	assert_int_equal(util_strlcpy_checked(sent[3].name, "deleted",
+	    sizeof(sent[3].name)), 0);
+	assert_int_equal(cluster_mark_warned(&l, &sent[3], 1, &n),
+	    CLUSTER_UNCHANGED);
+	assert_int_equal(n, 0);
+	cluster_list_free(&l);
+}
+
+static void
+test_every_way_out_of_held_forgets_the_warning(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct cluster_args	a = args("c1");
+	struct err		e = { 0 };
+	size_t			n;
+
+	put(&l, "c1", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "c2", "tess-ci", "", CLUSTER_VACANT, 1);
+	put(&l, "c3", "tess-ci", "", CLUSTER_VACANT, 1);
+	mark_held(get(&l, "c1"), "alice", NOW + 60);
+	get(&l, "c1")->hold_warned = NOW + 60;
+	mark_held(get(&l, "c2"), "alice", NOW + 60);
+	get(&l, "c2")->hold_warned = NOW + 60;
+	mark_held(get(&l, "c3"), "alice", NOW);
+	get(&l, "c3")->hold_warned = NOW;
+	a.user = "alice";
+	assert_int_equal(cluster_release(&l, &a, NOW, NULL, &e),
+	    CLUSTER_CHANGED);
+	assert_unused(get(&l, "c1"));
+	a = args("c2");
+	a.user = "admin";
+	a.reason = "broken";
+	assert_int_equal(cluster_disable(&l, &a, NOW, NULL, &e),
+	    CLUSTER_CHANGED);
+	assert_int_equal(get(&l, "c2")->hold_warned, 0);
+	assert_int_equal(cluster_expire(&l, NOW, &n), CLUSTER_CHANGED);
+	assert_unused(get(&l, "c3"));
+	/* A new hold starts without a warning, whatever the record said. */
+	get(&l, "c1")->hold_warned = NOW + HOUR;
+	a = args("c1");
+	a.user = "bob";
+	a.hours = 1;
+	assert_int_equal(cluster_hold(&l, &a, NOW, NULL, &e),
+	    CLUSTER_CHANGED);
+	assert_int_equal(get(&l, "c1")->hold_warned, 0);
+	cluster_list_free(&l);
+}
+
 /* ---- failure leaves the list untouched ----------------------------------- */
 
 enum verb { V_GETVACANT, V_FINISH, V_HOLD, V_RELEASE, V_ADD, V_DELETE,
@@ -1286,6 +1455,14 @@ main(void)
 		cmocka_unit_test(test_expire_honours_an_extended_hold),
 		cmocka_unit_test(
 		    test_expire_accepts_an_empty_list_and_no_counter),
+		cmocka_unit_test(
+		    test_warning_is_due_only_within_the_lead_time_of_a_running_hold),
+		cmocka_unit_test(test_warning_is_sent_once_per_hold_end),
+		cmocka_unit_test(test_an_extended_hold_gets_a_new_warning),
+		cmocka_unit_test(
+		    test_marking_skips_holds_that_changed_since_the_warning),
+		cmocka_unit_test(
+		    test_every_way_out_of_held_forgets_the_warning),
 		cmocka_unit_test(test_every_failure_leaves_the_list_untouched),
 		cmocka_unit_test(
 		    test_an_invalid_argument_fails_without_a_partial_change),

@@ -59,6 +59,7 @@ assert_cluster_equal(const struct cluster *x, const struct cluster *y)
 	assert_int_equal(x->since, y->since);
 	assert_int_equal(x->hold_until, y->hold_until);
 	assert_string_equal(x->reason, y->reason);
+	assert_int_equal(x->hold_warned, y->hold_warned);
 }
 
 /* Decodes text expecting failure; returns the message for inspection. */
@@ -174,6 +175,7 @@ test_round_trip_keeps_every_field(void **state)
 	set(c.user, sizeof(c.user), "j\xc3\xbcrgen");	/* UTF-8 */
 	set(c.reason, sizeof(c.reason), long_text);
 	c.hold_until = NOW + 3600;
+	c.hold_warned = NOW + 3600;
 	assert_int_equal(cluster_list_push(&l, &c), 0);
 	c = record(long_name, CLUSTER_DISABLED);
 	set(c.user, sizeof(c.user), "admin");
@@ -414,6 +416,71 @@ test_decode_rejects_bad_times(void **state)
 }
 
 static void
+test_encode_stores_hold_warned_after_the_api_keys_only_when_set(void **state)
+{
+	struct cluster_list	 l = { 0 }, back = { 0 };
+	struct cluster		 c;
+	struct err		 e = { 0 };
+	struct json_object	*o;
+	char			*s;
+
+	c = record("c1", CLUSTER_HELD);
+	set(c.user, sizeof(c.user), "alice");
+	c.hold_until = NOW + 1800;
+	c.hold_warned = NOW + 1800;
+	assert_int_equal(cluster_list_push(&l, &c), 0);
+	assert_non_null(s = codec_encode(&l));
+	assert_string_equal(s,
+	    "[{\"name\":\"c1\",\"purpose\":\"tess-ci\",\"osImage\":\"\","
+	    "\"status\":\"held\",\"build\":\"\",\"job\":\"\","
+	    "\"user\":\"alice\",\"since\":\"2026-12-03T10:00:00Z\","
+	    "\"holdUntil\":\"2026-12-03T10:30:00Z\",\"reason\":\"\","
+	    "\"holdWarned\":\"2026-12-03T10:30:00Z\"}]");
+	assert_int_equal(codec_decode(s, &back, &e), 0);
+	assert_int_equal(back.len, 1);
+	assert_cluster_equal(&back.items[0], &c);
+	/* The API's record does not show the bookkeeping. */
+	assert_non_null(o = codec_cluster_to_json(&c));
+	assert_int_equal(json_object_object_length(o), 10);
+	assert_false(json_object_object_get_ex(o, "holdWarned", NULL));
+	json_object_put(o);
+	free(s);
+	cluster_list_free(&back);
+	cluster_list_free(&l);
+}
+
+static void
+test_decode_takes_a_missing_or_empty_hold_warned_as_none(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct err		e = { 0 };
+
+	assert_int_equal(codec_decode("[{\"name\":\"c1\",\"purpose\":\"p\","
+	    "\"status\":\"held\",\"holdUntil\":\"2026-12-03T10:00:00Z\"},"
+	    "{\"name\":\"c2\",\"purpose\":\"p\",\"status\":\"held\","
+	    "\"holdUntil\":\"2026-12-03T10:00:00Z\",\"holdWarned\":\"\"}]",
+	    &l, &e), 0);
+	assert_int_equal(l.len, 2);
+	assert_int_equal(l.items[0].hold_warned, 0);
+	assert_int_equal(l.items[1].hold_warned, 0);
+	cluster_list_free(&l);
+}
+
+static void
+test_decode_rejects_a_hold_warned_that_is_not_a_time(void **state)
+{
+	assert_rejected("[" GOOD ",{\"name\":\"c1\",\"purpose\":\"p\","
+	    "\"status\":\"held\",\"holdWarned\":\"soon\"}]",
+	    "record 1 (c1)", "field holdWarned");
+	assert_rejected("[" GOOD ",{\"name\":\"c1\",\"purpose\":\"p\","
+	    "\"status\":\"held\",\"holdWarned\":1796292000}]",
+	    "record 1 (c1)", "field holdWarned");
+	assert_rejected("[" GOOD ",{\"name\":\"c1\",\"purpose\":\"p\","
+	    "\"status\":\"held\",\"holdWarned\":\"1969-12-31T23:59:59Z\"}]",
+	    "record 1 (c1)", "field holdWarned");
+}
+
+static void
 test_decode_rejects_duplicate_names(void **state)
 {
 	assert_rejected("[{\"name\":\"c1\",\"purpose\":\"p\","
@@ -461,6 +528,12 @@ main(void)
 		cmocka_unit_test(
 		    test_decode_rejects_text_fields_over_256_bytes),
 		cmocka_unit_test(test_decode_rejects_bad_times),
+		cmocka_unit_test(
+		    test_encode_stores_hold_warned_after_the_api_keys_only_when_set),
+		cmocka_unit_test(
+		    test_decode_takes_a_missing_or_empty_hold_warned_as_none),
+		cmocka_unit_test(
+		    test_decode_rejects_a_hold_warned_that_is_not_a_time),
 		cmocka_unit_test(test_decode_rejects_duplicate_names),
 		cmocka_unit_test(test_decode_into_a_non_empty_list_is_refused),
 	};
