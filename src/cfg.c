@@ -161,30 +161,18 @@ check_user_or_empty(const char *s)
 	return s[0] == '\0' ? 0 : check_user(s);
 }
 
-/* The alphabet of purposes in the API. */
+/* The alphabet of purposes in the API (the length is the table's). */
 static int
 check_label(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if (!(isalnum((unsigned char)*s) ||
-		    *s == '.' || *s == '_' || *s == '-'))
-			return -1;
-	return 0;
+	return s[0] == '\0' || util_is_label(s, strlen(s)) ? 0 : -1;
 }
 
 /* Kubernetes rejects a namespace or name that is not a DNS-1123 label. */
 static int
 check_dns_label(const char *s)
 {
-	size_t	n;
-
-	if ((n = strlen(s)) == 0 || s[0] == '-' || s[n - 1] == '-')
-		return -1;
-	for (; *s != '\0'; s++)
-		if (!(islower((unsigned char)*s) ||
-		    isdigit((unsigned char)*s) || *s == '-'))
-			return -1;
-	return 0;
+	return util_is_dns_label(s, strlen(s)) ? 0 : -1;
 }
 
 /* An empty namespace means the pod's own (the service account's). */

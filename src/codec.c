@@ -71,44 +71,9 @@ static const struct field warned_field = TIME_FIELD("holdWarned",
     hold_warned);
 
 static int
-is_lower_alnum(char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
-}
-
-static int
-valid_dns_label(const char *s, size_t len)
-{
-	size_t	i;
-
-	if (len == 0 || len > CLUSTER_NAME_MAX)
-		return 0;
-	if (!is_lower_alnum(s[0]) || !is_lower_alnum(s[len - 1]))
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!is_lower_alnum(s[i]) && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-static int
 valid_label(const char *s, size_t len, int empty_ok)
 {
-	size_t	i;
-	char	ch;
-
-	if (len == 0)
-		return empty_ok;
-	if (len > CLUSTER_LABEL_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
-		    ch == '-'))
-			return 0;
-	}
-	return 1;
+	return len == 0 ? empty_ok : util_is_label(s, len);
 }
 
 /* Why a field's value is wrong, for the error message. */
@@ -153,7 +118,7 @@ decode_field(const struct field *f, struct json_object *rec, size_t idx,
 	ok = strlen(s) == len;
 	switch (f->kind) {
 	case KIND_NAME:
-		ok = ok && valid_dns_label(s, len);
+		ok = ok && util_is_dns_label(s, len);
 		break;
 	case KIND_LABEL:
 	case KIND_LABEL_EMPTY:
@@ -305,20 +270,22 @@ out:
 	return ret;
 }
 
-static int
-add_string(struct json_object *o, const char *key, const char *val)
+int
+codec_json_add(struct json_object *o, const char *key, struct json_object *v)
 {
-	struct json_object	*v;
-
-	if ((v = json_object_new_string(val)) == NULL)
+	if (v == NULL)
 		return -1;
-	/* The keys are string literals and each is added once. */
-	if (json_object_object_add_ex(o, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW |
-	    JSON_C_OBJECT_KEY_IS_CONSTANT) != 0) {
+	if (json_object_object_add(o, key, v) != 0) {
 		json_object_put(v);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+add_string(struct json_object *o, const char *key, const char *val)
+{
+	return codec_json_add(o, key, json_object_new_string(val));
 }
 
 /* The API's record: all ten keys, strings, "" for empty and unset times. */

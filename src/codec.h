@@ -18,6 +18,11 @@ int	 codec_decode(const char *text, struct cluster_list *l, struct err *e);
 /* Encodes l as a compact JSON array; NULL on allocation failure.  Caller
  * frees. */
 char	*codec_encode(const struct cluster_list *l);
+/* Adds key -> v to o, taking v in every case: a NULL v (a failed
+ * json_object_new_*) or a failed add is -1 and v is put.  json-c leaves v
+ * with the caller when the add fails; this is the one place that knows. */
+int	 codec_json_add(struct json_object *o, const char *key,
+	    struct json_object *v);
 /* One record as a new JSON object (the API's cluster record); caller
  * puts it with json_object_put().  Used by render.c too. */
 struct json_object *codec_cluster_to_json(const struct cluster *c);

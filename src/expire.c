@@ -17,6 +17,7 @@
 
 #include "cfg.h"
 #include "cluster.h"
+#include "codec.h"
 #include "errors.h"
 #include "httpc.h"
 #include "log.h"
@@ -229,7 +230,7 @@ post(const struct hook *h, const char *what, const char *text)
 {
 	struct httpc_request	 rq;
 	struct httpc_response	 rs;
-	struct json_object	*o = NULL, *v;
+	struct json_object	*o = NULL;
 	struct buf		 esc = { 0 };
 	struct err		 e = { 0 };
 	const char		*body;
@@ -238,12 +239,7 @@ post(const struct hook *h, const char *what, const char *text)
 	slack_escape(&esc, text);
 	if (esc.failed || esc.len == 0 ||
 	    (o = json_object_new_object()) == NULL ||
-	    (v = json_object_new_string(esc.data)) == NULL) {
-		log_error(NULL, "%s: out of memory", what);
-		goto out;
-	}
-	if (json_object_object_add(o, "text", v) != 0) {
-		json_object_put(v);
+	    codec_json_add(o, "text", json_object_new_string(esc.data)) == -1) {
 		log_error(NULL, "%s: out of memory", what);
 		goto out;
 	}

@@ -54,41 +54,6 @@ static const struct param_row {
 	    offsetof(struct params, format) },
 };
 
-static int
-is_alnum_lower(int c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
-
-static int
-check_name(const char *s, size_t n)
-{
-	size_t	i;
-
-	if (!is_alnum_lower((unsigned char)s[0]) ||
-	    !is_alnum_lower((unsigned char)s[n - 1]))
-		return -1;
-	for (i = 0; i < n; i++)
-		if (!is_alnum_lower((unsigned char)s[i]) && s[i] != '-')
-			return -1;
-	return 0;
-}
-
-static int
-check_label(const char *s, size_t n)
-{
-	size_t	i;
-	int	c;
-
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)s[i];
-		if (!is_alnum_lower(c) && !(c >= 'A' && c <= 'Z') &&
-		    c != '.' && c != '_' && c != '-')
-			return -1;
-	}
-	return 0;
-}
-
 /* Well-formed UTF-8 without control characters (C0, DEL, C1): what a
  * log line, a text row and an HTML cell can all carry. */
 static int
@@ -166,13 +131,13 @@ check_one(enum param_id id, const char *value, long max_hours,
 		    "%s: longer than %zu bytes", r->name, r->maxlen);
 	switch (r->kind) {
 	case PK_NAME:
-		if (check_name(value, n) == -1)
+		if (!util_is_dns_label(value, n))
 			return errors_set(e, ERR_BAD_PARAM, "%s: not a cluster "
 			    "name (1-63 of a-z, 0-9 and '-', starting and "
 			    "ending with a letter or digit)", r->name);
 		break;
 	case PK_LABEL:
-		if (check_label(value, n) == -1)
+		if (!util_is_label(value, n))
 			return errors_set(e, ERR_BAD_PARAM, "%s: only letters, "
 			    "digits, '.', '_' and '-' are allowed", r->name);
 		break;

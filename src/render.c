@@ -92,23 +92,6 @@ render_json_put(struct buf *out, struct json_object *obj)
 	return buf_puts(out, s);
 }
 
-/*
- * Adds key -> val to obj, taking val in every case: a NULL val (a failed
- * json_object_new_*) or a failed add is an error and val is put.
- */
-static int
-render_json_add(struct json_object *obj, const char *key,
-    struct json_object *val)
-{
-	if (val == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, val) != 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
 int
 render_filter_match(const struct render_filter *f, const struct cluster *c)
 {
@@ -152,7 +135,7 @@ render_list_json(struct buf *out, const struct cluster_list *l,
 	if ((root = json_object_new_object()) == NULL)
 		goto out;
 	arr = json_object_new_array();
-	if (render_json_add(root, "clusters", arr) == -1)
+	if (codec_json_add(root, "clusters", arr) == -1)
 		goto out;
 	for (i = 0; i < l->len; i++) {
 		if (!render_filter_match(f, &l->items[i]))
@@ -168,10 +151,10 @@ render_list_json(struct buf *out, const struct cluster_list *l,
 	}
 	/* All four keys always, so dashboards need not test for absence. */
 	sum = json_object_new_object();
-	if (render_json_add(root, "summary", sum) == -1)
+	if (codec_json_add(root, "summary", sum) == -1)
 		goto out;
 	for (s = 0; s < CLUSTER_STATUS__MAX; s++)
-		if (render_json_add(sum, cluster_status_str(s),
+		if (codec_json_add(sum, cluster_status_str(s),
 		    json_object_new_int64(counts[s])) == -1)
 			goto out;
 	if (render_json_put(out, root) == -1)
@@ -220,7 +203,7 @@ render_cluster(struct buf *out, enum http_format fmt,
 
 	if (fmt == HTTP_FMT_JSON) {
 		if ((root = json_object_new_object()) == NULL ||
-		    render_json_add(root, "cluster",
+		    codec_json_add(root, "cluster",
 		    codec_cluster_to_json(c)) == -1 ||
 		    render_json_put(out, root) == -1)
 			out->failed = 1;
@@ -251,10 +234,10 @@ render_error(struct buf *out, enum http_format fmt, const struct err *e)
 		if ((root = json_object_new_object()) == NULL)
 			goto out;
 		obj = json_object_new_object();
-		if (render_json_add(root, "error", obj) == -1 ||
-		    render_json_add(obj, "code",
+		if (codec_json_add(root, "error", obj) == -1 ||
+		    codec_json_add(obj, "code",
 		    json_object_new_string(code)) == -1 ||
-		    render_json_add(obj, "message",
+		    codec_json_add(obj, "message",
 		    json_object_new_string(e->msg)) == -1 ||
 		    render_json_put(out, root) == -1)
 			goto out;
@@ -292,7 +275,7 @@ render_status(struct buf *out, enum http_format fmt, const char *msg)
 
 	if (fmt == HTTP_FMT_JSON) {
 		if ((root = json_object_new_object()) == NULL ||
-		    render_json_add(root, "status",
+		    codec_json_add(root, "status",
 		    json_object_new_string(msg)) == -1 ||
 		    render_json_put(out, root) == -1)
 			out->failed = 1;

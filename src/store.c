@@ -113,21 +113,6 @@ store_close(struct store *s)
 	s->impl = NULL;
 }
 
-/* Adds val under key, dropping val when either failed (json-c leaves the
- * reference with the caller when the add fails). */
-static int
-store_obj_add(struct json_object *obj, const char *key,
-    struct json_object *val)
-{
-	if (val == NULL)
-		return -1;
-	if (json_object_object_add(obj, key, val) != 0) {
-		json_object_put(val);
-		return -1;
-	}
-	return 0;
-}
-
 struct json_object *
 store_doc_new(const char *ns, const char *name, const char *version)
 {
@@ -138,16 +123,16 @@ store_doc_new(const char *ns, const char *name, const char *version)
 	data = json_object_new_object();
 	if (doc == NULL || meta == NULL || data == NULL)
 		goto out;
-	if (store_obj_add(doc, "apiVersion",
+	if (codec_json_add(doc, "apiVersion",
 	    json_object_new_string("v1")) == -1 ||
-	    store_obj_add(doc, "kind",
+	    codec_json_add(doc, "kind",
 	    json_object_new_string("ConfigMap")) == -1 ||
-	    store_obj_add(meta, "name", json_object_new_string(name)) == -1 ||
-	    store_obj_add(meta, "namespace",
+	    codec_json_add(meta, "name", json_object_new_string(name)) == -1 ||
+	    codec_json_add(meta, "namespace",
 	    json_object_new_string(ns)) == -1 ||
-	    store_obj_add(meta, "resourceVersion",
+	    codec_json_add(meta, "resourceVersion",
 	    json_object_new_string(version)) == -1 ||
-	    store_obj_add(data, "clusters",
+	    codec_json_add(data, "clusters",
 	    json_object_new_string("[]")) == -1)
 		goto out;
 	if (json_object_object_add(doc, "metadata", meta) != 0)
@@ -214,10 +199,10 @@ store_doc_encode(struct json_object *doc, const struct cluster_list *l,
 	if (!json_object_object_get_ex(doc, "data", &data) ||
 	    !json_object_is_type(data, json_type_object)) {
 		data = json_object_new_object();
-		if (store_obj_add(doc, "data", data) == -1)
+		if (codec_json_add(doc, "data", data) == -1)
 			goto out;
 	}
-	if (store_obj_add(data, "clusters",
+	if (codec_json_add(data, "clusters",
 	    json_object_new_string(text)) == -1)
 		goto out;
 	ret = 0;

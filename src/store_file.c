@@ -21,6 +21,7 @@
 
 #include <json-c/json.h>
 
+#include "codec.h"
 #include "errors.h"
 #include "store.h"
 #include "util.h"
@@ -329,7 +330,7 @@ static enum store_result
 sf_replace(struct store *s, struct json_object *doc, struct err *e)
 {
 	struct store_file	*sf = s->impl;
-	struct json_object	*cur = NULL, *copy = NULL, *meta, *v;
+	struct json_object	*cur = NULL, *copy = NULL, *meta;
 	enum store_result	 ret = STORE_ERROR;
 	const char		*text;
 	char			 next[32];
@@ -371,12 +372,8 @@ sf_replace(struct store *s, struct json_object *doc, struct err *e)
 	 * field we do not know about (labels, annotations, ...). */
 	if (json_object_deep_copy(doc, &copy, NULL) != 0 ||
 	    !json_object_object_get_ex(copy, "metadata", &meta) ||
-	    (v = json_object_new_string(next)) == NULL) {
-		errors_set(e, ERR_STORE, "%s: out of memory", sf->path);
-		goto out;
-	}
-	if (json_object_object_add(meta, "resourceVersion", v) != 0) {
-		json_object_put(v);
+	    codec_json_add(meta, "resourceVersion",
+	    json_object_new_string(next)) == -1) {
 		errors_set(e, ERR_STORE, "%s: out of memory", sf->path);
 		goto out;
 	}

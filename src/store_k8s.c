@@ -712,21 +712,6 @@ static const struct store_ops k8s_ops = {
 	.close = k8s_close,
 };
 
-static int
-k8s_dns_label(const char *s)
-{
-	size_t	n;
-
-	if ((n = strlen(s)) == 0 || n > CLUSTER_LABEL_MAX || s[0] == '-' ||
-	    s[n - 1] == '-')
-		return -1;
-	for (; *s != '\0'; s++)
-		if (!(islower((unsigned char)*s) ||
-		    isdigit((unsigned char)*s) || *s == '-'))
-			return -1;
-	return 0;
-}
-
 /* Joins dir and file into dst: 0, or -1 with e set. */
 static int
 k8s_path(char *dst, size_t dstsz, const char *dir, const char *file,
@@ -800,7 +785,7 @@ k8s_in_pod(struct k8s *k, const struct cfg *c, char *base, size_t basesz,
 	    sizeof(nsbuf), e)) == -1)
 		return -1;
 	(void)k8s_rtrim(nsbuf, (size_t)n);
-	if (k8s_dns_label(nsbuf) == -1)
+	if (!util_is_dns_label(nsbuf, strlen(nsbuf)))
 		return errors_set(e, ERR_STORE, "namespace file %s: \"%.64s\" "
 		    "is not a namespace", nsfile, nsbuf);
 	(void)util_strlcpy_checked(k->ns, nsbuf, sizeof(k->ns));

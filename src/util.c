@@ -173,6 +173,43 @@ util_time_parse(const char *s, time_t *out)
 	return 0;
 }
 
+static int
+lower_alnum(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+int
+util_is_dns_label(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > 63 || !lower_alnum((unsigned char)s[0]) ||
+	    !lower_alnum((unsigned char)s[n - 1]))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!lower_alnum((unsigned char)s[i]) && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+int
+util_is_label(const char *s, size_t n)
+{
+	size_t	i;
+	int	c;
+
+	if (n == 0 || n > 63)
+		return 0;
+	for (i = 0; i < n; i++) {
+		c = (unsigned char)s[i];
+		if (!lower_alnum(c) && !(c >= 'A' && c <= 'Z') && c != '.' &&
+		    c != '_' && c != '-')
+			return 0;
+	}
+	return 1;
+}
+
 int
 util_strlcpy_checked(char *dst, const char *src, size_t dstsz)
 {

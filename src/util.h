@@ -34,6 +34,13 @@ void	 util_time_fmt(time_t t, char *dst, size_t dstsz);
 /* Parses "" (-> 0) or "YYYY-MM-DDTHH:MM:SSZ": 0 or -1. */
 int	 util_time_parse(const char *s, time_t *out);
 
+/* The API's and Kubernetes' name rules, one place for all callers:
+ * util_is_dns_label: 1-63 of [a-z0-9-], a letter or digit at both ends
+ * (cluster names, namespaces, ConfigMap names); util_is_label: 1-63 of
+ * [A-Za-z0-9._-] (purposes, OS images).  1 or 0. */
+int	 util_is_dns_label(const char *s, size_t n);
+int	 util_is_label(const char *s, size_t n);
+
 /* Copies src into dst (size dstsz) only if it fits: 0, or -1 leaving dst
  * untouched. */
 int	 util_strlcpy_checked(char *dst, const char *src, size_t dstsz);

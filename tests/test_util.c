@@ -422,6 +422,39 @@ test_time_parse_refuses_years_before_1970(void **state)
 	assert_true(t == NOW);
 }
 
+/* ---- name rules ------------------------------------------------------ */
+
+static void
+test_dns_label_takes_what_kubernetes_takes(void **state)
+{
+	static const char *const good[] = { "a", "tess-ci-01", "0a", "a-b-c",
+	    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0" };
+	static const char *const bad[] = { "", "-a", "a-", "A", "a_b", "a.b",
+	    "a b", "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01" };
+	size_t	i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!util_is_dns_label(good[i], strlen(good[i])))
+			fail_msg("refused \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (util_is_dns_label(bad[i], strlen(bad[i])))
+			fail_msg("accepted \"%s\"", bad[i]);
+}
+
+static void
+test_label_takes_letters_digits_dot_underscore_dash(void **state)
+{
+	assert_true(util_is_label("tess-ci", 7));
+	assert_true(util_is_label("Ubuntu_22.04", 12));
+	assert_true(util_is_label("-", 1));
+	assert_false(util_is_label("", 0));
+	assert_false(util_is_label("a b", 3));
+	assert_false(util_is_label("a/b", 3));
+	assert_false(util_is_label(
+	    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01",
+	    64));
+}
+
 /* ---- util_strlcpy_checked -------------------------------------------- */
 
 static void
@@ -483,6 +516,9 @@ main(void)
 		cmocka_unit_test(
 		    test_time_parse_refuses_days_that_do_not_exist),
 		cmocka_unit_test(test_time_parse_refuses_years_before_1970),
+		cmocka_unit_test(test_dns_label_takes_what_kubernetes_takes),
+		cmocka_unit_test(
+		    test_label_takes_letters_digits_dot_underscore_dash),
 		cmocka_unit_test(test_strlcpy_checked_copies_what_fits),
 		cmocka_unit_test(
 		    test_strlcpy_checked_leaves_dst_alone_when_too_long),
