@@ -182,6 +182,25 @@ check_dns_label_or_empty(const char *s)
 	return s[0] == '\0' ? 0 : check_dns_label(s);
 }
 
+/* A full git commit id: Prow wants all 40 hex digits in base_sha. */
+static int
+check_sha(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (!isxdigit((unsigned char)s[i]))
+			return -1;
+	return i == CFG_SHA_LEN ? 0 : -1;
+}
+
+/* "{job}" is the only placeholder; the rest goes into the URL as is. */
+static int
+check_url_path(const char *s)
+{
+	return s[0] == '/' ? check_word(s) : -1;
+}
+
 #define W_ABS		"an absolute path"
 #define W_ABS_EMPTY	"empty or an absolute path"
 #define W_URL		"empty or an http:// or https:// URL without spaces"
@@ -194,6 +213,8 @@ check_dns_label_or_empty(const char *s)
 			    "ending with a letter or digit"
 #define W_WORD		"free of spaces and control characters"
 #define W_TEXT		"free of control characters"
+#define W_SHA		"a commit id of 40 hex digits"
+#define W_PATH		"a path starting with / without spaces"
 
 #define FSIZE(t, f)	sizeof(((t *)0)->f)
 
@@ -214,6 +235,12 @@ check_dns_label_or_empty(const char *s)
 	{ .path = (p), .kind = K_ENUM,					\
 	  .off = offsetof(struct cfg, f), .size = FSIZE(struct cfg, f),	\
 	  .names = (n), .def = (d) }
+
+#define JOBREF(p, f, hi, chk, w)					\
+	{ .path = (p), .kind = K_STR, .min = 1, .max = (hi),		\
+	  .off = offsetof(struct cfg_prow_job, f),			\
+	  .size = FSIZE(struct cfg_prow_job, f),				\
+	  .check = (chk), .want = (w), .flags = F_REQUIRED }
 
 /*
  * The schema: every key the file may hold.  cfg_defaults() applies the
@@ -304,6 +331,22 @@ static const struct key keys[] = {
 	  .off = offsetof(struct cfg_prow_job, type),
 	  .size = FSIZE(struct cfg_prow_job, type),
 	  .names = job_type_names, .flags = F_REQUIRED },
+	/* Prow needs every field of refs for a postsubmit or presubmit. */
+	{ .path = "prow.jobs[].refs", .kind = K_GROUP },
+	JOBREF("prow.jobs[].refs.org", org, CFG_REF_MAX, check_word, W_WORD),
+	JOBREF("prow.jobs[].refs.repo", repo, CFG_REF_MAX, check_word,
+	    W_WORD),
+	JOBREF("prow.jobs[].refs.base_ref", base_ref, CFG_REF_MAX,
+	    check_word, W_WORD),
+	JOBREF("prow.jobs[].refs.base_sha", base_sha, CFG_SHA_LEN, check_sha,
+	    W_SHA),
+	STR("prow.gangway_path", prow_gangway_path, 1, CFG_STR_MAX - 1,
+	    "/v1/executions", check_url_path, W_PATH),
+	NUM("prow.connect_timeout_ms", prow_connect_timeout_ms, 100, 60000,
+	    2000),
+	NUM("prow.timeout_ms", prow_timeout_ms, 100, 120000, 10000),
+	NUM("prow.max_response_bytes", prow_max_response_bytes, 1024,
+	    16777216, 65536),
 
 	GROUP("expire"),
 	STR("expire.webhook_url", webhook_url, 0, CFG_STR_MAX - 1, "",
@@ -323,6 +366,7 @@ static const struct {
 	{ "clusters.hold_hours", "clusters.max_hold_hours" },
 	{ "store.retry.base_ms", "store.retry.cap_ms" },
 	{ "store.configmap.connect_timeout_ms", "store.configmap.timeout_ms" },
+	{ "prow.connect_timeout_ms", "prow.timeout_ms" },
 };
 
 #define NORDERS	(sizeof(orders) / sizeof(orders[0]))
@@ -824,6 +868,40 @@ check_orders(struct walk *w, const config_t *lc, const struct cfg *c)
 	return 0;
 }
 
+/*
+ * Prow starts a periodic job without refs and refuses one with them; a
+ * postsubmit or presubmit cannot run without (the schema makes refs
+ * complete when present).  Blamed on the job's entry.
+ */
+static int
+check_jobs(struct walk *w, const config_t *lc, const struct cfg *c)
+{
+	const config_setting_t		*list, *el;
+	const struct cfg_prow_job	*j;
+	char				 shown[CFG_KEY_MAX];
+	int				 i, periodic, has_refs;
+
+	if ((list = config_lookup(lc, "prow.jobs")) == NULL)
+		return 0;
+	for (i = 0; i < c->nprow_jobs; i++) {
+		j = &c->prow_jobs[i];
+		periodic = strcmp(j->type, "periodic") == 0;
+		has_refs = j->org[0] != '\0';
+		if (periodic != has_refs)
+			continue;
+		if ((el = config_setting_get_elem(list, (unsigned)i)) == NULL ||
+		    key_join(shown, sizeof(shown), "prow.jobs", NULL, i) == -1)
+			return errors_set(w->e, ERR_INTERNAL,
+			    "%s: prow.jobs[%d] vanished", w->path, i);
+		if (periodic)
+			return fail(w, el, shown, "a periodic job takes no "
+			    "refs (Prow refuses them)");
+		return fail(w, el, shown, "a %s job needs refs { org, repo, "
+		    "base_ref, base_sha }", j->type);
+	}
+	return 0;
+}
+
 /* The whole file as one string; the parser and the lexer both read it. */
 static int
 read_file(const char *path, struct buf *b, struct err *e)
@@ -944,6 +1022,8 @@ cfg_load(struct cfg *c, const char *path, struct err *e)
 	if (walk_group(&w, config_root_setting(&lc), "", "", (char *)n) == -1)
 		goto out;
 	if (check_orders(&w, &lc, n) == -1)
+		goto out;
+	if (check_jobs(&w, &lc, n) == -1)
 		goto out;
 
 	memcpy(c, n, sizeof(*c));

@@ -16,6 +16,8 @@
 #define CFG_ADMINS_MAX		256
 #define CFG_JOBS_MAX		64
 #define CFG_STR_MAX		512
+#define CFG_REF_MAX		255	/* org, repo, base_ref of a job's refs */
+#define CFG_SHA_LEN		40	/* a full git commit id in hex */
 
 enum cfg_backend {
 	CFG_BACKEND_FILE,
@@ -38,6 +40,11 @@ enum cfg_prow_dialect {
 struct cfg_prow_job {
 	char	name[CLUSTER_TEXT_MAX + 1];
 	char	type[16];	/* periodic, postsubmit, presubmit */
+	/* refs: all "" for a periodic job, all set for the others */
+	char	org[CFG_REF_MAX + 1];
+	char	repo[CFG_REF_MAX + 1];
+	char	base_ref[CFG_REF_MAX + 1];
+	char	base_sha[CFG_SHA_LEN + 1];
 };
 
 struct cfg {
@@ -86,6 +93,10 @@ struct cfg {
 	enum cfg_prow_dialect	prow_dialect;
 	char	prow_url[CFG_STR_MAX];
 	char	prow_token_file[PATH_MAX];
+	char	prow_gangway_path[CFG_STR_MAX];	/* default "/v1/executions" */
+	long	prow_connect_timeout_ms; /* 100..60000, default 2000 */
+	long	prow_timeout_ms;	/* 100..120000, default 10000 */
+	long	prow_max_response_bytes; /* 1 KiB..16 MiB, default 64 KiB */
 	struct cfg_prow_job	prow_jobs[CFG_JOBS_MAX];
 	int	nprow_jobs;
 

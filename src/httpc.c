@@ -1,12 +1,14 @@
 /*
- * httpc: libcurl's easy interface behind httpc_do().  One handle per
- * call: requests are rare (a store transaction, a webhook) and a fresh
- * handle keeps no state between requests, as the workers keep none.
+ * httpc: libcurl's easy interface behind httpc_do().  A call gets a
+ * fresh handle, or the caller's kept one (struct httpc_conn), reset to no
+ * options before and after each call so nothing but the connection
+ * carries over from one request to the next.
  */
 #include "config.h"
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -73,6 +75,33 @@ on_header(char *data, size_t size, size_t n, void *arg)
 	return len;
 }
 
+struct httpc_conn {
+	CURL	*c;
+};
+
+struct httpc_conn *
+httpc_conn_new(void)
+{
+	struct httpc_conn	*hc;
+
+	if ((hc = calloc(1, sizeof(*hc))) == NULL)
+		return NULL;
+	if ((hc->c = curl_easy_init()) == NULL) {
+		free(hc);
+		return NULL;
+	}
+	return hc;
+}
+
+void
+httpc_conn_free(struct httpc_conn *hc)
+{
+	if (hc == NULL)
+		return;
+	curl_easy_cleanup(hc->c);
+	free(hc);
+}
+
 int
 httpc_global_init(void)
 {
@@ -97,7 +126,10 @@ httpc_do(const struct httpc_request *r, struct httpc_response *resp,
 	s.resp = resp;
 	s.max = r->max_response;
 	cerr[0] = '\0';
-	if ((c = curl_easy_init()) == NULL) {
+	if (r->conn != NULL) {
+		c = r->conn->c;
+		curl_easy_reset(c);	/* keeps the connection cache */
+	} else if ((c = curl_easy_init()) == NULL) {
 		errors_set(e, ERR_INTERNAL, "curl_easy_init failed");
 		goto out;
 	}
@@ -180,9 +212,13 @@ out:
 	buf_free(&line);
 	for (nh = hdrs; nh != NULL; nh = nh->next)
 		memset(nh->data, 0, strlen(nh->data));
-	curl_slist_free_all(hdrs);
-	if (c != NULL)
+	/* A kept handle must not point at this call's headers, body or
+	 * error buffer once they are gone. */
+	if (c != NULL && r->conn != NULL)
+		curl_easy_reset(c);
+	else if (c != NULL)
 		curl_easy_cleanup(c);
+	curl_slist_free_all(hdrs);
 	return ret;
 }
 

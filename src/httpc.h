@@ -14,6 +14,11 @@
 
 #define HTTPC_HEADERS_MAX	8
 
+/* A kept connection: requests that name it reuse its TCP and TLS session
+ * (the API server is asked twice per transaction; a handshake each time
+ * was most of the latency).  One per process, never shared after fork. */
+struct httpc_conn;
+
 struct httpc_request {
 	const char	*method;	/* "GET", "PUT", "POST" */
 	const char	*url;
@@ -26,6 +31,7 @@ struct httpc_request {
 	long		 connect_timeout_ms;
 	long		 timeout_ms;	/* the whole exchange */
 	size_t		 max_response;	/* a longer body is an error */
+	struct httpc_conn *conn;	/* NULL: a connection for this call */
 };
 
 struct httpc_response {
@@ -37,6 +43,11 @@ struct httpc_response {
 
 /* Once per process, before any fork: 0 or -1. */
 int	httpc_global_init(void);
+
+/* A new kept connection (opened on first use): NULL on allocation
+ * failure.  httpc_conn_free() closes it; accepts NULL. */
+struct httpc_conn *httpc_conn_new(void);
+void	httpc_conn_free(struct httpc_conn *hc);
 
 /*
  * Sends r and waits for the answer.  Returns 0 when an HTTP response

@@ -98,6 +98,7 @@ struct k8s {
 	long	timeout_ms;
 	size_t	max_response;
 	long	(*clock)(void);		/* seconds, monotonic */
+	struct httpc_conn *conn;	/* this worker's kept connection */
 };
 
 static long
@@ -343,6 +344,7 @@ k8s_send(struct store *s, enum k8s_op op, const char *url, const char *body,
 		r.ca_file = k->ca_file;
 		r.bearer_token = k->token;
 		r.max_response = k->max_response;
+		r.conn = k->conn;
 		k8s_timeouts(s, k, &r);
 		httpc_response_free(resp);
 		if (httpc_do(&r, resp, e) == -1) {
@@ -701,6 +703,7 @@ k8s_close(struct store *s)
 
 	if (k != NULL) {
 		explicit_bzero(k->token, sizeof(k->token));
+		httpc_conn_free(k->conn);
 		free(k);
 	}
 	s->impl = NULL;
@@ -869,13 +872,19 @@ store_k8s_open(struct store *s, const struct cfg *c, struct err *e)
 	}
 	if (k8s_token_fresh(k, 1, e) == -1)
 		goto out;
+	if ((k->conn = httpc_conn_new()) == NULL) {
+		errors_set(e, ERR_STORE, "out of memory");
+		goto out;
+	}
 	s->ops = &k8s_ops;
 	s->impl = k;
 	k = NULL;
 	ret = 0;
 out:
-	if (k != NULL)
+	if (k != NULL) {
 		explicit_bzero(k->token, sizeof(k->token));
+		httpc_conn_free(k->conn);
+	}
 	free(k);
 	return ret;
 }

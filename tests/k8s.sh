@@ -168,6 +168,15 @@ expect_body $'c-03\n' "a repeated getvacant answers the same cluster"
 expect_eq "$(jq -r .metadata.resourceVersion "$CM_STORE")" "$rv" "and writes nothing"
 expect_true "the service's PUT keeps the labels and data keys others set" \
     jq -e '.metadata.labels.team == "ci" and .data.notes == "kept"' "$CM_STORE"
+# Each worker keeps its connection: twenty transactions (forty requests)
+# must not cost forty TCP+TLS handshakes.
+k8s_stats_reset
+for i in $(seq 10); do
+	req GET "/getvacant?job=keep&build=$i"
+	req GET "/finish?cluster=${RESP_BODY%$'\n'}&build=$i"
+done
+expect_true "40 API requests from $CM_WORKERS workers used at most $((2 * CM_WORKERS)) connections ($(k8s_stat connections))" \
+    test "$(k8s_stat requests)" -ge 40 -a "$(k8s_stat connections)" -le $((2 * CM_WORKERS))
 req GET '/finish?cluster=c-03&build=2'
 expect_error 409 not_owner "finish with another build is 409 not_owner"
 req GET '/finish?cluster=c-03&build=1'

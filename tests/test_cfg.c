@@ -120,6 +120,10 @@ test_defaults_are_the_documented_ones(void **state)
 	assert_int_equal(c.prow_dialect, CFG_PROW_GANGWAY);
 	assert_string_equal(c.prow_url, "");
 	assert_string_equal(c.prow_token_file, "");
+	assert_string_equal(c.prow_gangway_path, "/v1/executions");
+	assert_int_equal(c.prow_connect_timeout_ms, 2000);
+	assert_int_equal(c.prow_timeout_ms, 10000);
+	assert_int_equal(c.prow_max_response_bytes, 65536);
 	assert_int_equal(c.nprow_jobs, 0);
 	assert_string_equal(c.webhook_url, "");
 	assert_int_equal(c.warn_minutes, 30);
@@ -180,10 +184,20 @@ static const char full_file[] =
     "  dialect    = \"manual-trigger\";\n"
     "  url        = \"https://prow.example.com/gangway\";\n"
     "  token_file = \"/etc/cimaster/prow-token\";\n"
+    "  gangway_path = \"/v1/executions/{job}\";\n"
+    "  connect_timeout_ms = 60000;\n"
+    "  timeout_ms = 120000;\n"
+    "  max_response_bytes = 1024;\n"
     "  jobs = (\n"
     "    { name = \"e2e-k8s-1.32\"; type = \"periodic\"; },\n"
-    "    { name = \"build image\"; type = \"postsubmit\"; },\n"
-    "    { type = \"presubmit\"; name = \"lint\"; }\n"
+    "    { name = \"build image\"; type = \"postsubmit\";\n"
+    "      refs = { org = \"acme\"; repo = \"images\";\n"
+    "               base_ref = \"main\";\n"
+    "               base_sha = \"0123456789abcdef0123456789ABCDEF01234567\"; };\n"
+    "    },\n"
+    "    { type = \"presubmit\"; name = \"lint\";\n"
+    "      refs = { base_sha = \"ffffffffffffffffffffffffffffffffffffffff\";\n"
+    "               base_ref = \"release-1.2\"; repo = \"r\"; org = \"o\"; }; }\n"
     "  );\n"
     "};\n"
     "expire: {\n"
@@ -232,10 +246,26 @@ test_a_file_with_every_key_fills_every_field(void **state)
 	assert_int_equal(c.nprow_jobs, 3);
 	assert_string_equal(c.prow_jobs[0].name, "e2e-k8s-1.32");
 	assert_string_equal(c.prow_jobs[0].type, "periodic");
+	assert_string_equal(c.prow_jobs[0].org, "");
+	assert_string_equal(c.prow_jobs[0].base_sha, "");
 	assert_string_equal(c.prow_jobs[1].name, "build image");
 	assert_string_equal(c.prow_jobs[1].type, "postsubmit");
+	assert_string_equal(c.prow_jobs[1].org, "acme");
+	assert_string_equal(c.prow_jobs[1].repo, "images");
+	assert_string_equal(c.prow_jobs[1].base_ref, "main");
+	assert_string_equal(c.prow_jobs[1].base_sha,
+	    "0123456789abcdef0123456789ABCDEF01234567");
 	assert_string_equal(c.prow_jobs[2].name, "lint");
 	assert_string_equal(c.prow_jobs[2].type, "presubmit");
+	assert_string_equal(c.prow_jobs[2].org, "o");
+	assert_string_equal(c.prow_jobs[2].repo, "r");
+	assert_string_equal(c.prow_jobs[2].base_ref, "release-1.2");
+	assert_string_equal(c.prow_jobs[2].base_sha,
+	    "ffffffffffffffffffffffffffffffffffffffff");
+	assert_string_equal(c.prow_gangway_path, "/v1/executions/{job}");
+	assert_int_equal(c.prow_connect_timeout_ms, 60000);
+	assert_int_equal(c.prow_timeout_ms, 120000);
+	assert_int_equal(c.prow_max_response_bytes, 1024);
 	assert_string_equal(c.webhook_url, "http://hooks.example.com/cimaster");
 	assert_int_equal(c.warn_minutes, 1440);
 	assert_int_equal(c.webhook_timeout_ms, 60000);
@@ -333,6 +363,76 @@ test_a_bad_prow_job_type_lists_the_choices(void **state)
 	    "type = \"nightly\"; } ); };\n", 1,
 	    "prow.jobs[0].type: must be one of \"periodic\", "
 	    "\"postsubmit\", \"presubmit\"", 0);
+}
+
+static void
+test_a_postsubmit_or_presubmit_without_refs_is_refused(void **state)
+{
+	expect_error("prow: {\n"
+	    "  jobs = (\n"
+	    "    { name = \"a\"; type = \"periodic\"; },\n"
+	    "    { name = \"b\"; type = \"postsubmit\"; }\n"
+	    "  );\n"
+	    "};\n", 4, "prow.jobs[1]: a postsubmit job needs refs { org, "
+	    "repo, base_ref, base_sha }", 0);
+	expect_error("prow: { jobs = ( { name = \"a\"; "
+	    "type = \"presubmit\"; } ); };\n", 1,
+	    "prow.jobs[0]: a presubmit job needs refs { org, repo, "
+	    "base_ref, base_sha }", 0);
+}
+
+static void
+test_incomplete_or_bad_refs_are_refused(void **state)
+{
+	expect_error("prow: {\n"
+	    "  jobs = ( { name = \"b\"; type = \"postsubmit\";\n"
+	    "    refs = { org = \"o\"; repo = \"r\";\n"
+	    "             base_ref = \"main\"; }; } );\n"
+	    "};\n", 3, "prow.jobs[0].refs: base_sha is missing", 0);
+	expect_error("prow: { jobs = ( { name = \"b\"; type = \"postsubmit\";"
+	    " refs = { org = \"o\"; repo = \"r\"; base_ref = \"main\";"
+	    " base_sha = \"abc123\"; }; } ); };\n", 1,
+	    "prow.jobs[0].refs.base_sha: must be a commit id of 40 hex "
+	    "digits", 0);
+	expect_error("prow: { jobs = ( { name = \"b\"; type = \"postsubmit\";"
+	    " refs = { org = \"o\"; repo = \"r\"; base_ref = \"main\";"
+	    " base_sha = \"0123456789abcdef0123456789abcdef0123456g\"; }; }"
+	    " ); };\n", 1,
+	    "prow.jobs[0].refs.base_sha: must be a commit id of 40 hex "
+	    "digits", 0);
+	expect_error("prow: { jobs = ( { name = \"b\"; type = \"postsubmit\";"
+	    " refs = { org = \"o\"; repo = \"r\"; base_ref = \"main\";"
+	    " base_sha = \"" "0123456789abcdef0123456789abcdef01234567\";"
+	    " branch = \"x\"; }; } ); };\n", 1,
+	    "prow.jobs[0].refs.branch: unknown key", 0);
+}
+
+static void
+test_a_periodic_job_with_refs_is_refused(void **state)
+{
+	expect_error("prow: {\n"
+	    "  jobs = ( { name = \"p\"; type = \"periodic\";\n"
+	    "    refs = { org = \"o\"; repo = \"r\"; base_ref = \"main\";\n"
+	    "      base_sha = \"0123456789abcdef0123456789abcdef01234567\"; };"
+	    " } );\n"
+	    "};\n", 2, "prow.jobs[0]: a periodic job takes no refs (Prow "
+	    "refuses them)", 0);
+}
+
+static void
+test_the_prow_client_keys_have_ranges_and_an_order(void **state)
+{
+	expect_error("prow: { gangway_path = \"v1/executions\"; };\n", 1,
+	    "prow.gangway_path: must be a path starting with / without "
+	    "spaces", 0);
+	expect_error("prow: { connect_timeout_ms = 99; };\n", 1,
+	    "prow.connect_timeout_ms: 99 is out of range (100..60000)", 0);
+	expect_error("prow: { max_response_bytes = 1023; };\n", 1,
+	    "prow.max_response_bytes: 1023 is out of range "
+	    "(1024..16777216)", 0);
+	expect_error("prow: { connect_timeout_ms = 5000; timeout_ms = 4000; "
+	    "};\n", 1, "prow.connect_timeout_ms: 5000 is greater than "
+	    "prow.timeout_ms (4000)", 0);
 }
 
 static void
@@ -654,6 +754,12 @@ main(void)
 		    test_an_unknown_key_in_a_prow_job_names_the_job),
 		cmocka_unit_test(test_a_prow_job_without_a_type_is_refused),
 		cmocka_unit_test(test_a_bad_prow_job_type_lists_the_choices),
+		cmocka_unit_test(
+		    test_a_postsubmit_or_presubmit_without_refs_is_refused),
+		cmocka_unit_test(test_incomplete_or_bad_refs_are_refused),
+		cmocka_unit_test(test_a_periodic_job_with_refs_is_refused),
+		cmocka_unit_test(
+		    test_the_prow_client_keys_have_ranges_and_an_order),
 		cmocka_unit_test(
 		    test_a_string_where_an_integer_belongs_is_a_type_error),
 		cmocka_unit_test(test_other_wrong_types_are_refused),

@@ -1,0 +1,379 @@
+/*
+ * prow: builds the request for the configured dialect from the job's
+ * allow-list entry, sends it through httpc_do() with the bearer token
+ * from prow.token_file (re-read once after a 401) and turns the answer
+ * into a job id or an ERR_PROW message quoting Prow.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cfg.h"
+#include "errors.h"
+#include "httpc.h"
+#include "prow.h"
+#include "util.h"
+
+/* A service-account token is about 1 KiB; anything this big is wrong. */
+#define PROW_TOKEN_MAX	16384
+/* How much of Prow's error message is quoted back to the caller. */
+#define PROW_QUOTE_MAX	200
+/* A Kubernetes object name (DNS-1123 subdomain), as ProwJobs are named. */
+#define PROW_NAME_MAX	253
+
+static const char *const gangway_types[][2] = {
+	{ "periodic", "PERIODIC" },
+	{ "postsubmit", "POSTSUBMIT" },
+	{ "presubmit", "PRESUBMIT" },
+};
+
+static const struct cfg_prow_job *
+find_job(const struct cfg *c, const char *name)
+{
+	int	i;
+
+	for (i = 0; i < c->nprow_jobs; i++)
+		if (strcmp(c->prow_jobs[i].name, name) == 0)
+			return &c->prow_jobs[i];
+	return NULL;
+}
+
+/* json-c reports allocation failure only through NULL; one check. */
+static int
+add_str(struct json_object *o, const char *key, const char *val)
+{
+	struct json_object	*s;
+
+	if ((s = json_object_new_string(val)) == NULL)
+		return -1;
+	if (json_object_object_add(o, key, s) != 0) {
+		json_object_put(s);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+add_obj(struct json_object *o, const char *key, struct json_object **child)
+{
+	if ((*child = json_object_new_object()) == NULL)
+		return -1;
+	if (json_object_object_add(o, key, *child) != 0) {
+		json_object_put(*child);
+		return -1;
+	}
+	return 0;
+}
+
+/* The body for either dialect; periodic jobs get no refs at all. */
+static int
+build_body(const struct cfg *c, const struct cfg_prow_job *j,
+    const char *user, const char *branch, struct buf *b)
+{
+	struct json_object	*root, *refs, *pso, *envs;
+	const char		*type = j->type, *s;
+	size_t			 i;
+	int			 ret = -1;
+
+	if ((root = json_object_new_object()) == NULL)
+		return -1;
+	if (c->prow_dialect == CFG_PROW_GANGWAY) {
+		for (i = 0; i < sizeof(gangway_types) /
+		    sizeof(gangway_types[0]); i++)
+			if (strcmp(gangway_types[i][0], j->type) == 0)
+				type = gangway_types[i][1];
+		if (add_str(root, "job_name", j->name) == -1 ||
+		    add_str(root, "job_execution_type", type) == -1)
+			goto out;
+	} else if (add_str(root, "job", j->name) == -1 ||
+	    add_str(root, "type", type) == -1)
+		goto out;
+	if (strcmp(j->type, "periodic") != 0) {
+		if (add_obj(root, "refs", &refs) == -1 ||
+		    add_str(refs, "org", j->org) == -1 ||
+		    add_str(refs, "repo", j->repo) == -1 ||
+		    add_str(refs, "base_ref", j->base_ref) == -1 ||
+		    add_str(refs, "base_sha", j->base_sha) == -1)
+			goto out;
+	}
+	if (c->prow_dialect == CFG_PROW_GANGWAY) {
+		if (add_obj(root, "pod_spec_options", &pso) == -1 ||
+		    add_obj(pso, "envs", &envs) == -1)
+			goto out;
+	} else if (add_obj(root, "envs", &envs) == -1)
+		goto out;
+	if (add_str(envs, "AUTHOR", user) == -1 ||
+	    add_str(envs, "BRANCH", branch) == -1)
+		goto out;
+	if ((s = json_object_to_json_string_ext(root,
+	    JSON_C_TO_STRING_PLAIN)) == NULL || buf_puts(b, s) == -1)
+		goto out;
+	ret = 0;
+out:
+	json_object_put(root);
+	return ret;
+}
+
+/* %-escapes all but RFC 3986's unreserved characters. */
+static int
+put_escaped(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (isalnum((unsigned char)*s) || strchr("-._~", *s) != NULL) {
+			if (buf_append(b, s, 1) == -1)
+				return -1;
+		} else if (buf_printf(b, "%%%02X", (unsigned char)*s) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* gangway: url + path with "{job}" replaced; manual-trigger: url. */
+static int
+build_url(const struct cfg *c, const struct cfg_prow_job *j, struct buf *b)
+{
+	const char	*p, *ph;
+	size_t		 blen;
+
+	blen = strlen(c->prow_url);
+	if (c->prow_dialect == CFG_PROW_GANGWAY)
+		while (blen > 0 && c->prow_url[blen - 1] == '/')
+			blen--;	/* the path brings its own */
+	if (buf_append(b, c->prow_url, blen) == -1)
+		return -1;
+	if (c->prow_dialect != CFG_PROW_GANGWAY)
+		return buf_append(b, "", 0);
+	for (p = c->prow_gangway_path; (ph = strstr(p, "{job}")) != NULL;
+	    p = ph + 5)
+		if (buf_append(b, p, (size_t)(ph - p)) == -1 ||
+		    put_escaped(b, j->name) == -1)
+			return -1;
+	return buf_puts(b, p);
+}
+
+/* The token file's first line; "" when none is configured. */
+static int
+read_token(const struct cfg *c, char *tok, size_t toksz, struct err *e)
+{
+	FILE	*fp;
+	size_t	 n;
+	int	 ret = -1;
+
+	tok[0] = '\0';
+	if (c->prow_token_file[0] == '\0')
+		return 0;
+	if ((fp = fopen(c->prow_token_file, "r")) == NULL)
+		return errors_set(e, ERR_PROW, "prow token: %s: %s",
+		    c->prow_token_file, strerror(errno));
+	n = fread(tok, 1, toksz - 1, fp);
+	if (ferror(fp)) {
+		errors_set(e, ERR_PROW, "prow token: %s: read error",
+		    c->prow_token_file);
+		goto out;
+	}
+	tok[n] = '\0';
+	tok[strcspn(tok, "\r\n")] = '\0';
+	if (tok[0] == '\0') {
+		errors_set(e, ERR_PROW, "prow token: %s is empty",
+		    c->prow_token_file);
+		goto out;
+	}
+	ret = 0;
+out:
+	fclose(fp);
+	return ret;
+}
+
+/* Copies the first line of s (n bytes), unprintables as '?', capped. */
+static void
+quote_line(char *dst, size_t dstsz, const char *s, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n && i + 1 < dstsz && s[i] != '\n' && s[i] != '\r';
+	    i++)
+		dst[i] = isprint((unsigned char)s[i]) ? s[i] : '?';
+	dst[i] = '\0';
+}
+
+/* gangway (grpc-gateway) errors are {"code": N, "message": "..."}. */
+static void
+error_message(const struct httpc_response *r, char *dst, size_t dstsz)
+{
+	struct json_object	*root, *m;
+	const char		*s;
+
+	dst[0] = '\0';
+	if (r->body.len > 0 && (root = json_tokener_parse(r->body.data)) !=
+	    NULL) {
+		if (json_object_is_type(root, json_type_object) &&
+		    (json_object_object_get_ex(root, "message", &m) ||
+		    json_object_object_get_ex(root, "error", &m)) &&
+		    json_object_is_type(m, json_type_string)) {
+			s = json_object_get_string(m);
+			quote_line(dst, dstsz, s, strlen(s));
+		}
+		json_object_put(root);
+	}
+	if (dst[0] == '\0' && r->body.len > 0)
+		quote_line(dst, dstsz, r->body.data, r->body.len);
+	if (dst[0] == '\0')
+		(void)util_strlcpy_checked(dst, "(no message)", dstsz);
+}
+
+/* A ProwJob name: a DNS-1123 subdomain. */
+static int
+is_object_name(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n > PROW_NAME_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(islower((unsigned char)s[i]) ||
+		    isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+/*
+ * gangway: {"id": ...}.  manual-trigger: {"name": ...} or a text body
+ * whose first line is the name.  0 with out->id, or -1.
+ */
+static int
+parse_answer(const struct cfg *c, const struct httpc_response *r,
+    struct prow_result *out)
+{
+	struct json_object	*root = NULL, *v;
+	const char		*id = NULL, *key;
+	size_t			 n = 0;
+	int			 ret = -1;
+
+	if (r->body.len == 0 || strlen(r->body.data) != r->body.len)
+		return -1;
+	key = c->prow_dialect == CFG_PROW_GANGWAY ? "id" : "name";
+	/* json-c would read a name like "6c4d-..." as the number 6. */
+	if (r->body.data[strspn(r->body.data, " \t\r\n")] == '{') {
+		root = json_tokener_parse(r->body.data);
+		if (root != NULL &&
+		    json_object_is_type(root, json_type_object) &&
+		    json_object_object_get_ex(root, key, &v) &&
+		    json_object_is_type(v, json_type_string)) {
+			id = json_object_get_string(v);
+			n = strlen(id);
+		}
+	} else if (c->prow_dialect != CFG_PROW_GANGWAY) {
+		id = r->body.data;
+		n = strcspn(id, "\r\n");
+	}
+	if (id == NULL || !is_object_name(id, n) || n > PROW_ID_MAX)
+		goto out;
+	memcpy(out->id, id, n);
+	out->id[n] = '\0';
+	ret = 0;
+out:
+	json_object_put(root);
+	return ret;
+}
+
+/*
+ * Checks the request against the allow-list, sends it (again once after
+ * a 401, with the token re-read) and classifies the answer.  5xx is not
+ * retried: gangway answers 500 for a job it does not know.
+ */
+int
+prow_create(const struct cfg *c, const char *job, const char *user,
+    const char *branch, struct prow_result *out, struct err *e)
+{
+	const struct cfg_prow_job	*j;
+	struct httpc_request		 req;
+	struct httpc_response		 resp;
+	struct buf			 body = { 0 }, url = { 0 };
+	struct err			 he;
+	char				 tok[PROW_TOKEN_MAX];
+	char				 msg[PROW_QUOTE_MAX + 1];
+	int				 attempt, ret = -1;
+
+	memset(&resp, 0, sizeof(resp));
+	out->id[0] = '\0';
+	if (job == NULL || (j = find_job(c, job)) == NULL) {
+		errors_set(e, ERR_BAD_PARAM, "job: %s is not on the allow-list",
+		    job != NULL ? job : "");
+		goto out;
+	}
+	/* gangway refuses an empty env value; so do we, before sending. */
+	if (user == NULL || user[0] == '\0') {
+		errors_set(e, ERR_BAD_PARAM, "user: must not be empty");
+		goto out;
+	}
+	if (branch == NULL || branch[0] == '\0') {
+		errors_set(e, ERR_BAD_PARAM, "branch: must not be empty");
+		goto out;
+	}
+	if (strcmp(j->type, "periodic") != 0 &&
+	    strcmp(branch, j->base_ref) != 0) {
+		errors_set(e, ERR_BAD_PARAM, "branch: job %s builds %s; a "
+		    "branch alone is only valid for periodic jobs", j->name,
+		    j->base_ref);
+		goto out;
+	}
+	if (c->prow_url[0] == '\0') {
+		errors_set(e, ERR_PROW, "prow is not configured (prow.url "
+		    "is empty)");
+		goto out;
+	}
+	if (build_body(c, j, user, branch, &body) == -1 ||
+	    build_url(c, j, &url) == -1) {
+		errors_set(e, ERR_INTERNAL, "prow: out of memory");
+		goto out;
+	}
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		httpc_response_free(&resp);
+		if (read_token(c, tok, sizeof(tok), e) == -1)
+			goto out;
+		memset(&req, 0, sizeof(req));
+		req.method = "POST";
+		req.url = url.data;
+		req.content_type = "application/json";
+		req.accept = "application/json, text/plain";
+		req.body = body.data;
+		req.bodylen = body.len;
+		req.bearer_token = tok;
+		req.connect_timeout_ms = c->prow_connect_timeout_ms;
+		req.timeout_ms = c->prow_timeout_ms;
+		req.max_response = (size_t)c->prow_max_response_bytes;
+		errors_clear(&he);
+		if (httpc_do(&req, &resp, &he) == -1) {
+			errors_set(e, ERR_PROW, "prow unreachable: %s", he.msg);
+			goto out;
+		}
+		if (resp.status != 401)
+			break;
+	}
+	if (resp.status < 200 || resp.status > 299) {
+		error_message(&resp, msg, sizeof(msg));
+		errors_set(e, ERR_PROW, "prow answered %ld: %s", resp.status,
+		    msg);
+		goto out;
+	}
+	if (resp.body.len > (size_t)c->prow_max_response_bytes ||
+	    parse_answer(c, &resp, out) == -1) {
+		errors_set(e, ERR_PROW, "prow answered %ld without a job %s",
+		    resp.status, c->prow_dialect == CFG_PROW_GANGWAY ?
+		    "id" : "name");
+		goto out;
+	}
+	ret = 0;
+out:
+	explicit_bzero(tok, sizeof(tok));
+	httpc_response_free(&resp);
+	buf_free(&body);
+	buf_free(&url);
+	return ret;
+}
