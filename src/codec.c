@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,9 +211,9 @@ out:
 int
 codec_decode(const char *text, struct cluster_list *l, struct err *e)
 {
-	struct json_tokener	*tok = NULL;
 	struct json_object	*root = NULL;
 	struct cluster		 c;
+	char			 why[128];
 	size_t			 i, n, tlen;
 	int			 ret = -1;
 
@@ -222,24 +223,8 @@ codec_decode(const char *text, struct cluster_list *l, struct err *e)
 	if (text == NULL || text[0] == '\0')
 		return 0;
 	tlen = strlen(text);
-	if (tlen >= INT_MAX) {
-		errors_set(e, ERR_STORE, DOC "%zu bytes is too "
-		    "large", tlen);
-		goto out;
-	}
-	if ((tok = json_tokener_new()) == NULL) {
-		errors_set(e, ERR_STORE, DOC "out of memory parsing");
-		goto out;
-	}
-	/* Strict: no trailing garbage, no single quotes; the NUL ends it. */
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, text, (int)tlen + 1);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		errors_set(e, ERR_STORE, DOC "not JSON: %s "
-		    "at byte %zu", json_tokener_error_desc(
-		    json_tokener_get_error(tok)),
-		    json_tokener_get_parse_end(tok));
+	if (codec_parse(text, tlen, &root, why, sizeof(why)) == -1) {
+		errors_set(e, ERR_STORE, DOC "%s", why);
 		goto out;
 	}
 	/* A JSON null parses to NULL. */
@@ -265,8 +250,62 @@ out:
 	if (ret == -1)
 		cluster_list_free(l);
 	json_object_put(root);
-	if (tok != NULL)
-		json_tokener_free(tok);
+	return ret;
+}
+
+int
+codec_parse(const char *data, size_t len, struct json_object **out,
+    char *why, size_t whysz)
+{
+	struct json_tokener	*tok;
+	enum json_tokener_error	 jerr;
+	size_t			 end;
+	int			 ret = -1;
+
+	*out = NULL;
+	if (len == 0 || len >= INT_MAX) {
+		(void)snprintf(why, whysz, "not JSON: %zu bytes", len);
+		return -1;
+	}
+	if ((tok = json_tokener_new()) == NULL) {
+		(void)snprintf(why, whysz, "not JSON: out of memory");
+		return -1;
+	}
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	*out = json_tokener_parse_ex(tok, data, (int)len);
+	jerr = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	/* A bare literal or number at the very end ("null", "12") waits for
+	 * a delimiter: the NUL that ends the input is one. */
+	if (jerr == json_tokener_continue) {
+		*out = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+		end = len;
+	}
+	if (jerr == json_tokener_continue) {
+		(void)snprintf(why, whysz, "not JSON: unexpected end");
+		goto out;
+	}
+	if (jerr != json_tokener_success) {
+		(void)snprintf(why, whysz, "not JSON: %s at byte %zu",
+		    json_tokener_error_desc(jerr), end);
+		goto out;
+	}
+	for (; end < len; end++)
+		if (data[end] != ' ' && data[end] != '\t' &&
+		    data[end] != '\r' && data[end] != '\n') {
+			(void)snprintf(why, whysz, "not JSON: garbage after "
+			    "the value at byte %zu", end);
+			goto out;
+		}
+	ret = 0;
+out:
+	if (ret == -1) {
+		json_object_put(*out);
+		*out = NULL;
+	}
+	json_tokener_free(tok);
 	return ret;
 }
 

@@ -18,6 +18,12 @@ int	 codec_decode(const char *text, struct cluster_list *l, struct err *e);
 /* Encodes l as a compact JSON array; NULL on allocation failure.  Caller
  * frees. */
 char	*codec_encode(const struct cluster_list *l);
+/* Parses exactly one JSON value from data[0, len) the strict way every
+ * stored or received document is read: valid UTF-8, no single quotes, only
+ * whitespace after the value.  0 with *out new (NULL for a JSON null), or
+ * -1 with why ("not JSON: ...") for a message. */
+int	 codec_parse(const char *data, size_t len, struct json_object **out,
+	    char *why, size_t whysz);
 /* Adds key -> v to o, taking v in every case: a NULL v (a failed
  * json_object_new_*) or a failed add is -1 and v is put.  json-c leaves v
  * with the caller when the add fails; this is the one place that knows. */

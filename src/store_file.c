@@ -168,50 +168,24 @@ static int
 sf_parse(const char *path, const struct buf *b, struct json_object **doc,
     struct err *e)
 {
-	struct json_tokener	*tok;
-	enum json_tokener_error	 jerr;
-	size_t			 end;
-	int			 ret = -1;
+	char	why[128];
+	int	ret = -1;
 
-	*doc = NULL;
-	if ((tok = json_tokener_new()) == NULL) {
-		errors_set(e, ERR_STORE, "%s: out of memory", path);
-		goto out;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
 	if (b->len == 0) {
+		*doc = NULL;
 		errors_set(e, ERR_STORE, "%s: empty file", path);
 		goto out;
 	}
-	*doc = json_tokener_parse_ex(tok, b->data, (int)b->len);
-	jerr = json_tokener_get_error(tok);
-	if (jerr == json_tokener_continue) {
-		errors_set(e, ERR_STORE, "%s: unexpected end of file", path);
+	if (codec_parse(b->data, b->len, doc, why, sizeof(why)) == -1) {
+		errors_set(e, ERR_STORE, "%s: %s", path, why);
 		goto out;
 	}
-	if (*doc == NULL || jerr != json_tokener_success) {
-		errors_set(e, ERR_STORE, "%s: %s at byte %zu", path,
-		    json_tokener_error_desc(jerr),
-		    json_tokener_get_parse_end(tok));
-		goto out;
-	}
-	for (end = json_tokener_get_parse_end(tok); end < b->len; end++)
-		if (b->data[end] != ' ' && b->data[end] != '\t' &&
-		    b->data[end] != '\r' && b->data[end] != '\n') {
-			errors_set(e, ERR_STORE,
-			    "%s: garbage after the JSON value at byte %zu",
-			    path, end);
-			goto out;
-		}
 	ret = sf_check(path, *doc, e);
 out:
 	if (ret == -1) {
 		json_object_put(*doc);
 		*doc = NULL;
 	}
-	if (tok != NULL)
-		json_tokener_free(tok);
 	return ret;
 }
 

@@ -20,6 +20,7 @@
 #include <json-c/json.h>
 
 #include "cfg.h"
+#include "codec.h"
 #include "errors.h"
 #include "httpc.h"
 #include "store.h"
@@ -481,46 +482,21 @@ static int
 k8s_parse_doc(const struct k8s *k, const struct httpc_response *resp,
     struct json_object **doc, struct err *e)
 {
-	struct json_tokener	*tok;
-	enum json_tokener_error	 jerr;
-	size_t			 end;
-	int			 ret = -1;
+	char	why[128];
+	int	ret = -1;
 
-	*doc = NULL;
-	if ((tok = json_tokener_new()) == NULL) {
-		errors_set(e, ERR_STORE, "GET %s: out of memory", k->url);
+	if (codec_parse(resp->body.data, resp->body.len, doc, why,
+	    sizeof(why)) == -1) {
+		errors_set(e, ERR_STORE, "GET %s: the answer is %s", k->url,
+		    why);
 		goto out;
 	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	if (resp->body.len == 0 || resp->body.len >= INT_MAX) {
-		errors_set(e, ERR_STORE, "GET %s: an answer of %zu bytes",
-		    k->url, resp->body.len);
-		goto out;
-	}
-	*doc = json_tokener_parse_ex(tok, resp->body.data,
-	    (int)resp->body.len);
-	jerr = json_tokener_get_error(tok);
-	if (*doc == NULL || jerr != json_tokener_success) {
-		errors_set(e, ERR_STORE, "GET %s: the answer is not JSON: %s",
-		    k->url, json_tokener_error_desc(jerr));
-		goto out;
-	}
-	for (end = json_tokener_get_parse_end(tok); end < resp->body.len;
-	    end++)
-		if (!isspace((unsigned char)resp->body.data[end])) {
-			errors_set(e, ERR_STORE, "GET %s: garbage after the "
-			    "JSON answer at byte %zu", k->url, end);
-			goto out;
-		}
 	ret = k8s_check_doc(k, *doc, e);
 out:
 	if (ret == -1) {
 		json_object_put(*doc);
 		*doc = NULL;
 	}
-	if (tok != NULL)
-		json_tokener_free(tok);
 	return ret;
 }
 
