@@ -23,43 +23,12 @@
 #include "prow.h"
 #include "util.h"
 
-#define SCRIPT_MAX	8
+#include "httpc_fake.h"
+
 #define SHA		"0123456789abcdef0123456789abcdef01234567"
 #define UUID		"6c4d6ab4-9e1b-4d1f-8a44-1d3f0e6b2c11"
 
-struct answer {
-	long		 status;
-	const char	*body;
-	int		 transport;
-	const char	*token_after;	/* written to the token file after */
-};
-
-struct seen {
-	char	method[8];
-	char	url[1024];
-	char	token[256];
-	char	content_type[64];
-	char	*body;
-	long	connect_timeout_ms;
-	long	timeout_ms;
-	size_t	max_response;
-};
-
-static struct answer	script[SCRIPT_MAX];
-static int		nscript, nextans;
-static struct seen	seen[SCRIPT_MAX];
-static int		nseen;
 static char		token_path[] = "/tmp/test_prow.XXXXXX";
-
-int	__wrap_httpc_do(const struct httpc_request *, struct httpc_response *,
-	    struct err *);
-
-static void
-copy(char *dst, size_t dstsz, const char *src)
-{
-	assert_int_equal(util_strlcpy_checked(dst, src != NULL ? src : "",
-	    dstsz), 0);
-}
 
 static void
 write_token(const char *tok)
@@ -71,61 +40,12 @@ write_token(const char *tok)
 	assert_int_equal(fclose(fp), 0);
 }
 
-int
-__wrap_httpc_do(const struct httpc_request *r, struct httpc_response *resp,
-    struct err *e)
-{
-	struct seen		*w;
-	const struct answer	*a;
-
-	memset(resp, 0, sizeof(*resp));
-	resp->retry_after = -1;
-	/* A request the test did not script must not be sent. */
-	assert_true(nextans < nscript);
-	w = &seen[nseen++];
-	copy(w->method, sizeof(w->method), r->method);
-	copy(w->url, sizeof(w->url), r->url);
-	copy(w->token, sizeof(w->token), r->bearer_token);
-	copy(w->content_type, sizeof(w->content_type), r->content_type);
-	assert_non_null(r->body);
-	assert_non_null(w->body = malloc(r->bodylen + 1));
-	memcpy(w->body, r->body, r->bodylen);
-	w->body[r->bodylen] = '\0';
-	w->connect_timeout_ms = r->connect_timeout_ms;
-	w->timeout_ms = r->timeout_ms;
-	w->max_response = r->max_response;
-
-	a = &script[nextans++];
-	if (a->token_after != NULL)
-		write_token(a->token_after);
-	if (a->transport)
-		return errors_set(e, ERR_INTERNAL, "POST %s: Failed to "
-		    "connect to prow.test port 443: Connection refused",
-		    r->url);
-	resp->status = a->status;
-	copy(resp->content_type, sizeof(resp->content_type),
-	    "application/json");
-	if (a->body != NULL)
-		assert_int_equal(buf_puts(&resp->body, a->body), 0);
-	return 0;
-}
-
-static void
-answer(long status, const char *body)
-{
-	assert_true(nscript < SCRIPT_MAX);
-	memset(&script[nscript], 0, sizeof(script[0]));
-	script[nscript].status = status;
-	script[nscript].body = body;
-	nscript++;
-}
-
 static int
 setup(void **state)
 {
 	int	fd;
 
-	nscript = nextans = nseen = 0;
+	script_reset();
 	copy(token_path, sizeof(token_path), "/tmp/test_prow.XXXXXX");
 	assert_true((fd = mkstemp(token_path)) >= 0);
 	assert_int_equal(close(fd), 0);
@@ -136,13 +56,12 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	int	i;
+	int	asked = nextans, scripted = nscript;
 
-	for (i = 0; i < nseen; i++)
-		free(seen[i].body);
+	script_reset();
 	(void)unlink(token_path);
 	/* Every scripted answer was asked for. */
-	assert_int_equal(nextans, nscript);
+	assert_int_equal(asked, scripted);
 	return 0;
 }
 
@@ -433,7 +352,8 @@ test_a_401_rereads_the_token_and_retries_once(void **state)
 
 	conf(&c, CFG_PROW_GANGWAY);
 	answer(401, "{\"code\": 16, \"message\": \"token expired\"}");
-	script[0].token_after = "rotated-token\n";
+	script[0].after = write_token;
+	script[0].after_arg = "rotated-token\n";
 	answer(200, "{\"id\": \"x2\"}");
 	assert_int_equal(prow_create(&c, "e2e-k8s-1.32", "john", "main", &r,
 	    &e), 0);
@@ -488,11 +408,10 @@ test_a_transport_failure_says_prow_is_unreachable(void **state)
 	static struct cfg	c;
 
 	conf(&c, CFG_PROW_GANGWAY);
-	answer(0, NULL);
-	script[0].transport = 1;
+	answer_transport_failure();
 	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
 	    "prow unreachable: POST https://prow.test/gangway/v1/executions: "
-	    "Failed to connect to prow.test port 443: Connection refused");
+	    "Failed to connect: Connection refused");
 	assert_int_equal(nseen, 1);
 }
 
