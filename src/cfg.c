@@ -317,6 +317,8 @@ static const struct key keys[] = {
 	    check_url_or_empty, W_URL),
 	STR("prow.token_file", prow_token_file, 0, PATH_MAX - 1, "",
 	    check_abs_path_or_empty, W_ABS_EMPTY),
+	STR("prow.ca_file", prow_ca_file, 0, PATH_MAX - 1, "",
+	    check_abs_path_or_empty, W_ABS_EMPTY),
 	{ .path = "prow.jobs", .kind = K_LIST, .min = 0, .max = CFG_JOBS_MAX,
 	  .off = offsetof(struct cfg, prow_jobs),
 	  .size = sizeof(struct cfg_prow_job),
@@ -340,6 +342,19 @@ static const struct key keys[] = {
 	    check_word, W_WORD),
 	JOBREF("prow.jobs[].refs.base_sha", base_sha, CFG_SHA_LEN, check_sha,
 	    W_SHA),
+	{ .path = "prow.jobs[].purpose", .kind = K_STR, .min = 1,
+	  .max = CLUSTER_LABEL_MAX, .off = offsetof(struct cfg_prow_job, purpose),
+	  .size = FSIZE(struct cfg_prow_job, purpose),
+	  .check = check_label, .want = W_LABEL },
+	{ .path = "prow.jobs[].max_clusters", .kind = K_NUM, .min = 0,
+	  .max = 10000, .off = offsetof(struct cfg_prow_job, max_clusters),
+	  .size = FSIZE(struct cfg_prow_job, max_clusters) },
+	{ .path = "prow.jobs[].branch", .kind = K_STR, .min = 1,
+	  .max = CFG_REF_MAX, .off = offsetof(struct cfg_prow_job, branch),
+	  .size = FSIZE(struct cfg_prow_job, branch),
+	  .check = check_word, .want = W_WORD },
+	NUM("prow.pending_minutes", prow_pending_minutes, 1, 10080, 120),
+	BOOL("prow.auto_provision", prow_auto_provision, 0),
 	STR("prow.gangway_path", prow_gangway_path, 1, CFG_STR_MAX - 1,
 	    "/v1/executions", check_url_path, W_PATH),
 	NUM("prow.connect_timeout_ms", prow_connect_timeout_ms, 100, 60000,
@@ -871,7 +886,9 @@ check_orders(struct walk *w, const config_t *lc, const struct cfg *c)
 /*
  * Prow starts a periodic job without refs and refuses one with them; a
  * postsubmit or presubmit cannot run without (the schema makes refs
- * complete when present).  Blamed on the job's entry.
+ * complete when present) and builds only its base_ref.  A name or a
+ * purpose listed twice would make the allow-list or auto-provisioning
+ * pick one at random.  Blamed on the job's entry.
  */
 static int
 check_jobs(struct walk *w, const config_t *lc, const struct cfg *c)
@@ -879,25 +896,41 @@ check_jobs(struct walk *w, const config_t *lc, const struct cfg *c)
 	const config_setting_t		*list, *el;
 	const struct cfg_prow_job	*j;
 	char				 shown[CFG_KEY_MAX];
-	int				 i, periodic, has_refs;
+	int				 i, k, periodic, has_refs;
 
 	if ((list = config_lookup(lc, "prow.jobs")) == NULL)
 		return 0;
 	for (i = 0; i < c->nprow_jobs; i++) {
 		j = &c->prow_jobs[i];
-		periodic = strcmp(j->type, "periodic") == 0;
-		has_refs = j->org[0] != '\0';
-		if (periodic != has_refs)
-			continue;
 		if ((el = config_setting_get_elem(list, (unsigned)i)) == NULL ||
 		    key_join(shown, sizeof(shown), "prow.jobs", NULL, i) == -1)
 			return errors_set(w->e, ERR_INTERNAL,
 			    "%s: prow.jobs[%d] vanished", w->path, i);
-		if (periodic)
+		periodic = strcmp(j->type, "periodic") == 0;
+		has_refs = j->org[0] != '\0';
+		if (periodic && has_refs)
 			return fail(w, el, shown, "a periodic job takes no "
 			    "refs (Prow refuses them)");
-		return fail(w, el, shown, "a %s job needs refs { org, repo, "
-		    "base_ref, base_sha }", j->type);
+		if (!periodic && !has_refs)
+			return fail(w, el, shown, "a %s job needs refs { org, "
+			    "repo, base_ref, base_sha }", j->type);
+		if (!periodic && j->branch[0] != '\0' &&
+		    strcmp(j->branch, j->base_ref) != 0)
+			return fail(w, el, shown, "branch %s: a %s job builds "
+			    "its base_ref %s", j->branch, j->type, j->base_ref);
+		if (j->max_clusters > 0 && j->purpose[0] == '\0')
+			return fail(w, el, shown, "max_clusters needs the "
+			    "purpose of the clusters the job builds");
+		for (k = 0; k < i; k++) {
+			if (strcmp(c->prow_jobs[k].name, j->name) == 0)
+				return fail(w, el, shown, "job %s is listed "
+				    "already (prow.jobs[%d])", j->name, k);
+			if (j->purpose[0] != '\0' && strcmp(j->purpose,
+			    c->prow_jobs[k].purpose) == 0)
+				return fail(w, el, shown, "purpose %s has a "
+				    "creation job already (prow.jobs[%d])",
+				    j->purpose, k);
+		}
 	}
 	return 0;
 }
@@ -1051,4 +1084,30 @@ cfg_is_admin(const struct cfg *c, const char *name)
 		if (strcmp(c->admins[i], name) == 0)
 			return 1;
 	return 0;
+}
+
+/* The allow-list entry of job name, or NULL. */
+const struct cfg_prow_job *
+cfg_prow_job(const struct cfg *c, const char *name)
+{
+	int	i;
+
+	for (i = 0; name != NULL && i < c->nprow_jobs; i++)
+		if (strcmp(c->prow_jobs[i].name, name) == 0)
+			return &c->prow_jobs[i];
+	return NULL;
+}
+
+/* The job that builds clusters of purpose (at most one: check_jobs), or
+ * NULL. */
+const struct cfg_prow_job *
+cfg_prow_job_for(const struct cfg *c, const char *purpose)
+{
+	int	i;
+
+	for (i = 0; purpose != NULL && purpose[0] != '\0' &&
+	    i < c->nprow_jobs; i++)
+		if (strcmp(c->prow_jobs[i].purpose, purpose) == 0)
+			return &c->prow_jobs[i];
+	return NULL;
 }

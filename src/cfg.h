@@ -45,6 +45,13 @@ struct cfg_prow_job {
 	char	repo[CFG_REF_MAX + 1];
 	char	base_ref[CFG_REF_MAX + 1];
 	char	base_sha[CFG_SHA_LEN + 1];
+	/* The purpose of the clusters the job builds ("" = not said), and
+	 * how many of them auto-provisioning may bring about (0: never). */
+	char	purpose[CLUSTER_LABEL_MAX + 1];
+	long	max_clusters;
+	/* The BRANCH auto-provisioning asks for ("" = base_ref, or master
+	 * for a periodic job). */
+	char	branch[CFG_REF_MAX + 1];
 };
 
 struct cfg {
@@ -93,10 +100,13 @@ struct cfg {
 	enum cfg_prow_dialect	prow_dialect;
 	char	prow_url[CFG_STR_MAX];
 	char	prow_token_file[PATH_MAX];
+	char	prow_ca_file[PATH_MAX];	/* "" = the system's CAs */
 	char	prow_gangway_path[CFG_STR_MAX];	/* default "/v1/executions" */
 	long	prow_connect_timeout_ms; /* 100..60000, default 2000 */
 	long	prow_timeout_ms;	/* 100..120000, default 10000 */
 	long	prow_max_response_bytes; /* 1 KiB..16 MiB, default 64 KiB */
+	long	prow_pending_minutes;	/* 1..10080, default 120 */
+	int	prow_auto_provision;	/* default 0 */
 	struct cfg_prow_job	prow_jobs[CFG_JOBS_MAX];
 	int	nprow_jobs;
 
@@ -113,5 +123,12 @@ void	cfg_defaults(struct cfg *c);
 int	cfg_load(struct cfg *c, const char *path, struct err *e);
 /* 1 when name is in the admin list. */
 int	cfg_is_admin(const struct cfg *c, const char *name);
+/* The allow-list entry of job name, or NULL; borrowed from c. */
+const struct cfg_prow_job *cfg_prow_job(const struct cfg *c,
+	    const char *name);
+/* The job that builds clusters of purpose (at most one per purpose), or
+ * NULL; borrowed from c. */
+const struct cfg_prow_job *cfg_prow_job_for(const struct cfg *c,
+	    const char *purpose);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "creation.h"
 #include "errors.h"
 #include "util.h"
 
@@ -126,17 +127,11 @@ int
 cluster_list_push(struct cluster_list *l, const struct cluster *c)
 {
 	struct cluster	*p;
-	size_t		 ncap;
 
-	if (l->len == l->cap) {
-		ncap = l->cap ? l->cap * 2 : 16;
-		if (ncap < l->cap || ncap > SIZE_MAX / sizeof(*p))
-			return -1;
-		if ((p = realloc(l->items, ncap * sizeof(*p))) == NULL)
-			return -1;
-		l->items = p;
-		l->cap = ncap;
-	}
+	if ((p = util_array_grow(l->items, l->len, &l->cap,
+	    sizeof(*p))) == NULL)
+		return -1;
+	l->items = p;
 	l->items[l->len++] = *c;
 	return 0;
 }
@@ -149,6 +144,7 @@ cluster_list_free(struct cluster_list *l)
 	free(l->items);
 	l->items = NULL;
 	l->len = l->cap = 0;
+	creation_list_free(&l->creations);
 }
 
 /* The filter of getvacant: purpose, and the OS image when one is asked. */
@@ -389,6 +385,8 @@ cluster_add(struct cluster_list *l, const struct cluster_args *a,
 		    name);
 		return CLUSTER_FAILED;
 	}
+	/* The creation job reports its cluster: the request is done. */
+	(void)creation_close(l, a->creation, NULL);
 	set_picked(picked, (long)l->len - 1);
 	return CLUSTER_CHANGED;
 }

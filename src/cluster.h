@@ -15,6 +15,8 @@
 #define CLUSTER_NAME_MAX	63	/* a DNS label */
 #define CLUSTER_LABEL_MAX	63	/* purpose, OS image */
 #define CLUSTER_TEXT_MAX	256	/* build, job, user, branch, reason */
+#define CREATION_ID_MAX		253	/* a Kubernetes object name */
+#define CREATION_TICKET_LEN	16	/* hex digits */
 
 enum cluster_status {
 	CLUSTER_VACANT,
@@ -40,10 +42,36 @@ struct cluster {
 	time_t			hold_warned;
 };
 
-struct cluster_list {
-	struct cluster	*items;
+/*
+ * A createcluster request that Prow is running (or is being asked to run):
+ * the store keeps it beside the clusters so that an identical request
+ * (same job, user, branch) finds it instead of starting a second job.
+ */
+struct creation {
+	char		id[CREATION_ID_MAX + 1];   /* Prow's; "" while asking */
+	char		job[CLUSTER_TEXT_MAX + 1];
+	char		user[CLUSTER_TEXT_MAX + 1];
+	char		branch[CLUSTER_TEXT_MAX + 1];
+	char		purpose[CLUSTER_LABEL_MAX + 1]; /* the job's; "" = none */
+	time_t		since;		/* asked */
+	time_t		expires;	/* forgotten after */
+	/* The request that reserved the record, so that only it fills in
+	 * the id or takes the record back. */
+	char		ticket[CREATION_TICKET_LEN + 1];
+};
+
+struct creation_list {
+	struct creation	*items;
 	size_t		 len;
 	size_t		 cap;
+};
+
+/* The decoded store document: the clusters and the pending creations. */
+struct cluster_list {
+	struct cluster		*items;
+	size_t			 len;
+	size_t			 cap;
+	struct creation_list	 creations;
 };
 
 /* The arguments of every verb, already validated by params.c.  Strings
@@ -59,6 +87,7 @@ struct cluster_args {
 	long		 hours;		/* hold length, already range-checked */
 	int		 is_admin;	/* the caller is in the admin list */
 	int		 force;		/* delete: even when in use */
+	const char	*creation;	/* add: the creation it completes */
 };
 
 /* What a transition did. */
@@ -77,7 +106,8 @@ int		 cluster_status_parse(const char *s, enum cluster_status *out);
 long		 cluster_find(const struct cluster_list *l, const char *name);
 /* Appends a copy of c: 0 or -1 (allocation). */
 int		 cluster_list_push(struct cluster_list *l, const struct cluster *c);
-void		 cluster_list_free(struct cluster_list *l);	/* accepts NULL */
+/* Frees the clusters and the creations; accepts NULL. */
+void		 cluster_list_free(struct cluster_list *l);
 
 /*
  * The transitions.  Each returns CLUSTER_CHANGED or CLUSTER_UNCHANGED on
@@ -104,7 +134,8 @@ enum cluster_change cluster_hold(struct cluster_list *l,
 enum cluster_change cluster_release(struct cluster_list *l,
 		    const struct cluster_args *a, time_t now, long *picked,
 		    struct err *e);
-/* new vacant cluster; ERR_EXISTS. */
+/* new vacant cluster, closing the pending creation a->creation names
+ * (when there is one); ERR_EXISTS. */
 enum cluster_change cluster_add(struct cluster_list *l,
 		    const struct cluster_args *a, time_t now, long *picked,
 		    struct err *e);

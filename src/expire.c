@@ -18,6 +18,7 @@
 #include "cfg.h"
 #include "cluster.h"
 #include "codec.h"
+#include "creation.h"
 #include "errors.h"
 #include "httpc.h"
 #include "log.h"
@@ -41,6 +42,7 @@ struct run {
 	struct cluster_list	 held;		/* scratch: the held records */
 	size_t			*held_idx;	/* and their indices */
 	size_t			 held_cap;
+	struct creation_list	 forgotten;	/* creations that lapsed */
 };
 
 /* The webhook and the only part of its URL that may be logged. */
@@ -67,20 +69,18 @@ run_free(struct run *r)
 	free(r->held_idx);
 	r->held_idx = NULL;
 	r->held_cap = 0;
+	creation_list_free(&r->forgotten);
 }
 
 static int
 remember_held(struct run *r, const struct cluster *c, size_t idx)
 {
-	size_t	*p, ncap;
+	size_t	*p;
 
-	if (r->held.len == r->held_cap) {
-		ncap = r->held_cap ? r->held_cap * 2 : 16;
-		if ((p = reallocarray(r->held_idx, ncap, sizeof(*p))) == NULL)
-			return -1;
-		r->held_idx = p;
-		r->held_cap = ncap;
-	}
+	if ((p = util_array_grow(r->held_idx, r->held.len, &r->held_cap,
+	    sizeof(*p))) == NULL)
+		return -1;
+	r->held_idx = p;
 	if (cluster_list_push(&r->held, c) == -1)
 		return -1;
 	r->held_idx[r->held.len - 1] = idx;
@@ -108,7 +108,20 @@ expire_txn(struct cluster_list *l, void *arg, time_t now, struct err *e)
 			errors_set(e, ERR_INTERNAL, "out of memory");
 			return CLUSTER_FAILED;
 		}
+	/* Creations whose cluster never came (the job failed, or its /add
+	 * never arrived) are forgotten, so an identical request may start
+	 * the job again. */
+	r->forgotten.len = 0;
+	for (i = 0; i < l->creations.len; i++)
+		if (l->creations.items[i].expires <= now &&
+		    creation_list_push(&r->forgotten,
+		    &l->creations.items[i]) == -1) {
+			errors_set(e, ERR_INTERNAL, "out of memory");
+			return CLUSTER_FAILED;
+		}
 	ch = cluster_expire(l, now, &n);
+	if (creation_expire(l, now, NULL) == CLUSTER_CHANGED)
+		ch = CLUSTER_CHANGED;
 	for (i = 0; i < r->held.len; i++)
 		if (l->items[r->held_idx[i]].status != CLUSTER_HELD &&
 		    cluster_list_push(&r->released, &r->held.items[i]) == -1) {
@@ -170,6 +183,22 @@ log_released(const struct cluster *c)
  * Slack one above all) carry their secret in the path, so only this part
  * may appear in a log line.
  */
+/* One line per forgotten creation. */
+static void
+log_forgotten(const struct creation *k)
+{
+	char	since[UTIL_TIME_MAX], until[UTIL_TIME_MAX];
+	char	job[CLUSTER_TEXT_MAX + 1], user[CLUSTER_TEXT_MAX + 1];
+
+	util_time_fmt(k->since, since, sizeof(since));
+	util_time_fmt(k->expires, until, sizeof(until));
+	log_info(NULL, "%s: forgot creation %s: job %s for %s, asked %s, "
+	    "no cluster added by %s", __func__,
+	    k->id[0] != '\0' ? k->id : "(Prow never answered)",
+	    clean(k->job, job, sizeof(job)), clean(k->user, user,
+	    sizeof(user)), since, until);
+}
+
 static void
 url_origin(const char *url, char *dst, size_t dstsz)
 {
@@ -343,6 +372,7 @@ dry_run(struct store *s, const struct cfg *conf)
 	char			 user[CLUSTER_TEXT_MAX + 1];
 	char			 reason[CLUSTER_TEXT_MAX + 1];
 	const struct cluster	*c;
+	const struct creation	*k;
 	size_t			 i;
 	int			 ret = 1;
 
@@ -378,8 +408,17 @@ dry_run(struct store *s, const struct cfg *conf)
 		printf("would warn %s: the hold of %s ends at %s\n",
 		    clean(c->user, user, sizeof(user)), c->name, until);
 	}
-	printf("dry run: %zu to release, %zu to warn; nothing written, "
-	    "nothing sent\n", r.released.len, due.len);
+	for (i = 0; i < r.forgotten.len; i++) {
+		k = &r.forgotten.items[i];
+		util_time_fmt(k->expires, until, sizeof(until));
+		printf("would forget creation %s: job %s for %s, expired %s\n",
+		    k->id[0] != '\0' ? k->id : "(never answered)",
+		    clean(k->job, reason, sizeof(reason)),
+		    clean(k->user, user, sizeof(user)), until);
+	}
+	printf("dry run: %zu to release, %zu to warn, %zu creations to "
+	    "forget; nothing written, nothing sent\n", r.released.len,
+	    due.len, r.forgotten.len);
 	ret = 0;
 out:
 	cluster_list_free(&due);
@@ -490,6 +529,8 @@ expire(struct store *s, const struct cfg *conf)
 	}
 	for (i = 0; i < r.released.len; i++)
 		log_released(&r.released.items[i]);
+	for (i = 0; i < r.forgotten.len; i++)
+		log_forgotten(&r.forgotten.items[i]);
 	if (conf->webhook_url[0] != '\0' &&
 	    notify(s, conf, &r, &after, &t) == -1)
 		goto out;

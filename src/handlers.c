@@ -5,13 +5,25 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "cfg.h"
 #include "cluster.h"
+#include "creation.h"
 #include "handlers.h"
+#include "log.h"
+#include "prow.h"
 #include "render.h"
 #include "store.h"
+
+/* How often a request waiting for an identical one's Prow call looks at
+ * the store again. */
+#define CREATION_POLL_MS	200
+/* The user auto-provisioning asks Prow on behalf of (the job's AUTHOR). */
+#define CREATION_AUTO_USER	"cimaster"
 
 typedef enum cluster_change (*verb_fn)(struct cluster_list *,
 		    const struct cluster_args *, time_t, long *, struct err *);
@@ -65,6 +77,7 @@ args_from_ctx(const struct handler_ctx *h, struct cluster_args *a)
 	    h->cfg->hold_hours;
 	a->is_admin = h->is_admin;
 	a->force = p->force;
+	a->creation = p->creation;
 }
 
 /* The shared body of every single-cluster verb. */
@@ -91,6 +104,221 @@ run_verb(struct handler_ctx *h, struct http_response *resp, verb_fn fn,
 	return 0;
 }
 
+/* The steps of a createcluster request, each one transaction. */
+enum creation_step {
+	STEP_BEGIN,		/* find an identical pending one or reserve */
+	STEP_SETTLE,		/* Prow answered: record its id */
+	STEP_ABORT,		/* Prow refused: give the reservation back */
+	STEP__MAX
+};
+
+struct creation_txn {
+	enum creation_step	 step;
+	struct creation_args	 a;
+	enum creation_outcome	 outcome;	/* STEP_BEGIN's */
+	struct creation		 rec;	/* begin: found or reserved */
+	const char		*id;	/* STEP_SETTLE */
+	time_t			 expires;
+};
+
+static enum cluster_change
+creation_apply(struct cluster_list *l, void *arg, time_t now, struct err *e)
+{
+	struct creation_txn	*t = arg;
+
+	switch (t->step) {
+	case STEP_BEGIN:
+		return creation_begin(l, &t->a, now, &t->outcome, &t->rec, e);
+	case STEP_SETTLE:
+		return creation_settle(l, &t->rec, t->id, t->expires, now, e);
+	case STEP_ABORT:
+		return creation_abort(l, t->rec.ticket);
+	default:
+		errors_set(e, ERR_INTERNAL, "creation: no step %d",
+		    (int)t->step);
+		return CLUSTER_FAILED;
+	}
+}
+
+static time_t
+ctx_now(const struct handler_ctx *h)
+{
+	return h->clock != NULL ? h->clock() : time(NULL);
+}
+
+/* 16 hex digits nobody else will draw. */
+static int
+new_ticket(char *out, size_t outsz, struct err *e)
+{
+	unsigned char	r[CREATION_TICKET_LEN / 2];
+	size_t		i;
+
+	if (outsz < CREATION_TICKET_LEN + 1 ||
+	    getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+		return errors_set(e, ERR_INTERNAL, "creation: no random "
+		    "ticket");
+	for (i = 0; i < sizeof(r); i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", r[i]);
+	return 0;
+}
+
+/*
+ * An identical request holds the reservation and is asking Prow: wait
+ * for the id it records, no longer than Prow may take (nginx gives up on
+ * us after fastcgi_read_timeout).  0 with *rec updated, or -1.
+ */
+static int
+creation_wait(struct handler_ctx *h, struct creation *rec, struct err *e)
+{
+	const struct cfg	*c = h->cfg;
+	struct cluster_list	 l = { 0 };
+	struct timespec		 ts = { 0, CREATION_POLL_MS * 1000000L };
+	long			 i, waited = 0, limit;
+	int			 ret = -1;
+
+	limit = c->prow_connect_timeout_ms + c->prow_timeout_ms;
+	for (;;) {
+		(void)nanosleep(&ts, NULL);
+		waited += CREATION_POLL_MS;
+		cluster_list_free(&l);
+		if (store_read(h->store, &l, e) == -1)
+			goto out;
+		if ((i = creation_find_ticket(&l, rec->ticket)) < 0) {
+			errors_set(e, ERR_PROW, "an identical request asked "
+			    "Prow for job %s and did not get a job id; ask "
+			    "again", rec->job);
+			goto out;
+		}
+		if (l.creations.items[i].id[0] != '\0') {
+			*rec = l.creations.items[i];
+			break;
+		}
+		if (waited >= limit) {
+			errors_set(e, ERR_PROW, "Prow has not answered an "
+			    "identical request for job %s within %ld ms; ask "
+			    "again", rec->job, limit);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	cluster_list_free(&l);
+	return ret;
+}
+
+/*
+ * The one path to a new cluster, for createcluster and auto-provisioning:
+ * reserve (or find the identical pending request) with the store's
+ * compare-and-swap, ask Prow only when this request reserved, record the
+ * id or give the reservation back.  With wait, a request that found an
+ * identical one still asking Prow waits for its id.  0 with *rec and
+ * *outcome set (CREATION_RESERVED: this request started the job), or -1.
+ */
+static int
+creation_start(struct handler_ctx *h, const struct cfg_prow_job *j,
+    const char *user, const char *branch, long max_clusters, int wait,
+    struct creation *rec, enum creation_outcome *outcome, struct err *e)
+{
+	const struct cfg	*c = h->cfg;
+	struct creation_txn	 t;
+	struct prow_result	 pr;
+	struct err		 e2;
+	char			 ticket[CREATION_TICKET_LEN + 1];
+	long			 reserve_s;
+
+	if (new_ticket(ticket, sizeof(ticket), e) == -1)
+		return -1;
+	memset(&t, 0, sizeof(t));
+	t.step = STEP_BEGIN;
+	t.a.job = j->name;
+	t.a.user = user;
+	t.a.branch = branch;
+	t.a.purpose = j->purpose;
+	t.a.ticket = ticket;
+	t.a.max_clusters = max_clusters;
+	/* Long enough for two Prow calls (one after a 401) and the write
+	 * of the id; a worker killed meanwhile leaves a reservation that
+	 * lapses after this. */
+	reserve_s = (2 * (c->prow_connect_timeout_ms + c->prow_timeout_ms) +
+	    c->retry_deadline_ms) / 1000 + 2;
+	t.a.reserve_until = ctx_now(h) + reserve_s;
+	if (store_txn(h->store, creation_apply, &t, h->clock, NULL, e) == -1)
+		return -1;
+	*outcome = t.outcome;
+	*rec = t.rec;
+	if (t.outcome == CREATION_AT_MAX)
+		return 0;
+	if (t.outcome == CREATION_PENDING)
+		return rec->id[0] == '\0' && wait ? creation_wait(h, rec, e) :
+		    0;
+
+	if (prow_create(c, j->name, user, branch, &pr, e) == -1) {
+		t.step = STEP_ABORT;
+		errors_clear(&e2);
+		if (store_txn(h->store, creation_apply, &t, h->clock, NULL,
+		    &e2) == -1)
+			log_warn(h->req->request_id, "%s: reservation for %s "
+			    "stays until it lapses: %s", __func__, j->name,
+			    e2.msg);
+		return -1;
+	}
+	t.step = STEP_SETTLE;
+	t.id = pr.id;
+	t.expires = ctx_now(h) + c->prow_pending_minutes * 60;
+	(void)util_strlcpy_checked(rec->id, pr.id, sizeof(rec->id));
+	rec->expires = t.expires;
+	errors_clear(&e2);
+	/* The job runs whatever the store says now: the caller gets its id
+	 * even when recording it failed. */
+	if (store_txn(h->store, creation_apply, &t, h->clock, NULL, &e2) == -1)
+		log_warn(h->req->request_id, "%s: Prow started %s as %s but "
+		    "the store did not take it: %s", __func__, j->name, pr.id,
+		    e2.msg);
+	return 0;
+}
+
+/*
+ * getvacant found nothing vacant of purpose: start the purpose's creation
+ * job when auto-provisioning is on and the purpose is below its maximum,
+ * and say what happened after e's message.  Never changes e's code.
+ */
+static void
+auto_provision(struct handler_ctx *h, const char *purpose, struct err *e)
+{
+	const struct cfg_prow_job	*j;
+	struct creation			 rec;
+	enum creation_outcome		 outcome;
+	struct err			 e2;
+	char				 msg[ERR_MSG_MAX];
+	const char			*branch;
+
+	if ((j = cfg_prow_job_for(h->cfg, purpose)) == NULL ||
+	    j->max_clusters <= 0)
+		return;
+	branch = j->branch[0] != '\0' ? j->branch : j->base_ref[0] != '\0' ?
+	    j->base_ref : "master";
+	errors_clear(&e2);
+	(void)util_strlcpy_checked(msg, e->msg, sizeof(msg));
+	if (creation_start(h, j, CREATION_AUTO_USER, branch, j->max_clusters,
+	    0, &rec, &outcome, &e2) == -1)
+		errors_set(e, e->code, "%s; asking Prow for another failed: "
+		    "%s", msg, e2.msg);
+	else if (outcome == CREATION_AT_MAX)
+		errors_set(e, e->code, "%s; %ld %s clusters exist or are being "
+		    "created, the most auto-provisioning makes", msg,
+		    j->max_clusters, purpose);
+	else if (outcome == CREATION_RESERVED)
+		errors_set(e, e->code, "%s; asked Prow for another: job %s, "
+		    "id %s", msg, j->name, rec.id);
+	else
+		errors_set(e, e->code, "%s; another is being created: job %s, "
+		    "id %s", msg, j->name, rec.id[0] != '\0' ? rec.id :
+		    "(Prow is being asked)");
+	if (rec.id[0] != '\0' && outcome != CREATION_AT_MAX)
+		(void)util_strlcpy_checked(h->creation, rec.id,
+		    sizeof(h->creation));
+}
+
 int
 handlers_list(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
@@ -104,6 +332,7 @@ handlers_list(struct handler_ctx *h, struct http_response *resp,
 	f.purpose = h->p->purpose;
 	f.name = h->p->name;
 	f.status = h->p->status;
+	f.now = ctx_now(h);
 	resp->status = 200;
 	if (render_list(&resp->body, resp->format, &l, &f) == -1) {
 		errors_set(e, ERR_INTERNAL, "out of memory");
@@ -119,7 +348,15 @@ int
 handlers_getvacant(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
 {
-	return run_verb(h, resp, cluster_getvacant, 1, e);
+	struct cluster_args	a;
+
+	if (run_verb(h, resp, cluster_getvacant, 1, e) == 0)
+		return 0;
+	if (e->code == ERR_NO_VACANT && h->cfg->prow_auto_provision) {
+		args_from_ctx(h, &a);
+		auto_provision(h, a.purpose, e);
+	}
+	return -1;
 }
 
 int
@@ -175,6 +412,31 @@ handlers_enable(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
 {
 	return run_verb(h, resp, cluster_enable, 0, e);
+}
+
+int
+handlers_createcluster(struct handler_ctx *h, struct http_response *resp,
+    struct err *e)
+{
+	const struct cfg_prow_job	*j;
+	struct creation			 rec;
+	enum creation_outcome		 outcome;
+
+	if (h->user[0] == '\0')
+		return errors_set(e, ERR_BAD_PARAM,
+		    "user: missing (give user= or authenticate)");
+	/* Refused before anything is reserved or sent. */
+	if ((j = prow_job_check(h->cfg, h->p->job, h->user, h->p->branch,
+	    e)) == NULL)
+		return -1;
+	if (creation_start(h, j, h->user, h->p->branch, 0, 1, &rec, &outcome,
+	    e) == -1)
+		return -1;
+	(void)util_strlcpy_checked(h->creation, rec.id, sizeof(h->creation));
+	resp->status = 202;
+	return render_creation(&resp->body, resp->format, &rec,
+	    outcome == CREATION_RESERVED) == -1 ?
+	    errors_set(e, ERR_INTERNAL, "out of memory") : 0;
 }
 
 int

@@ -28,6 +28,8 @@ struct handler_ctx {
 	char				 cluster[CLUSTER_NAME_MAX + 1];
 						/* out: the cluster acted on,
 						 * for the log line */
+	char				 creation[CREATION_ID_MAX + 1];
+						/* out: the Prow job id */
 };
 
 /* Each renders into resp->body (resp->format is set by the caller) and
@@ -52,6 +54,9 @@ int	handlers_delete(struct handler_ctx *, struct http_response *,
 int	handlers_disable(struct handler_ctx *, struct http_response *,
 	    struct err *);
 int	handlers_enable(struct handler_ctx *, struct http_response *,
+	    struct err *);
+/* 202 with the Prow job's id, new or pending (docs/prow.md). */
+int	handlers_createcluster(struct handler_ctx *, struct http_response *,
 	    struct err *);
 int	handlers_healthz(struct handler_ctx *, struct http_response *,
 	    struct err *);

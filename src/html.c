@@ -20,6 +20,7 @@
 	"<style>\n" \
 	"body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}\n" \
 	"h1{font-size:1.4em;margin:0 0 .5em}\n" \
+	"h2{font-size:1.15em;margin:1.2em 0 .5em}\n" \
 	"nav{margin:.3em 0}\n" \
 	"nav a,nav strong{margin-right:.6em}\n" \
 	".summary{margin:.8em 0;font-weight:bold}\n" \
@@ -217,17 +218,57 @@ html_row(struct buf *out, const struct cluster *c)
 	(void)buf_puts(out, "</tr>\n");
 }
 
+static void
+html_creation_row(struct buf *out, const struct creation *c)
+{
+	char	since[UTIL_TIME_MAX], expires[UTIL_TIME_MAX];
+
+	util_time_fmt(c->since, since, sizeof(since));
+	util_time_fmt(c->expires, expires, sizeof(expires));
+	/* No id yet: the request is still waiting for Prow's answer. */
+	html_wrap(out, "<tr><td>", c->id[0] != '\0' ? c->id :
+	    "(asking Prow)", "</td>");
+	html_wrap(out, "<td>", c->job, "</td>");
+	html_wrap(out, "<td>", c->user, "</td>");
+	html_wrap(out, "<td>", c->branch, "</td>");
+	html_wrap(out, "<td>", c->purpose, "</td>");
+	html_wrap(out, "<td class=\"t\">", since, "</td>");
+	html_wrap(out, "<td class=\"t\">", expires, "</td>");
+	(void)buf_puts(out, "</tr>\n");
+}
+
+/* The pending creations f shows, under their own heading; nothing at all
+ * when there is none, so the usual page stays as it was. */
+static void
+html_creations(struct buf *out, const struct creation_list *cl,
+    const struct render_filter *f, size_t creating)
+{
+	size_t	i;
+
+	if (creating == 0)
+		return;
+	(void)buf_puts(out, "<h2>Being created</h2>\n<table>\n<thead><tr>"
+	    "<th>Id</th><th>Job</th><th>User</th><th>Branch</th>"
+	    "<th>Purpose</th><th>Asked</th><th>Expires</th></tr></thead>\n"
+	    "<tbody>\n");
+	for (i = 0; i < cl->len; i++)
+		if (render_creation_match(f, &cl->items[i]))
+			html_creation_row(out, &cl->items[i]);
+	(void)buf_puts(out, "</tbody>\n</table>\n");
+}
+
 /*
  * The list page: filter links, a summary of the filtered clusters (every
- * status, zeros included) and the table, one row per filtered cluster
- * with the status as its class.  0 or -1.
+ * status, zeros included, and the shown creations when there are any),
+ * the table, one row per filtered cluster with the status as its class,
+ * then the pending creations' table when one is shown.  0 or -1.
  */
 int
 html_list_page(struct buf *out, const struct cluster_list *l,
     const struct render_filter *f)
 {
 	size_t	counts[CLUSTER_STATUS__MAX] = { 0 };
-	size_t	i, shown = 0;
+	size_t	i, shown = 0, creating = 0;
 	int	s;
 
 	for (i = 0; i < l->len; i++) {
@@ -237,6 +278,9 @@ html_list_page(struct buf *out, const struct cluster_list *l,
 		if ((unsigned)l->items[i].status < CLUSTER_STATUS__MAX)
 			counts[l->items[i].status]++;
 	}
+	for (i = 0; i < l->creations.len; i++)
+		if (render_creation_match(f, &l->creations.items[i]))
+			creating++;
 
 	html_head(out, HTML_TITLE);
 	(void)buf_puts(out, "<h1>" HTML_TITLE "</h1>\n");
@@ -248,6 +292,8 @@ html_list_page(struct buf *out, const struct cluster_list *l,
 		    counts[s]);
 		(void)html_escape(out, cluster_status_str(s));
 	}
+	if (creating > 0)
+		(void)buf_printf(out, ", %zu being created", creating);
 	(void)buf_puts(out, "</p>\n<table>\n<thead><tr><th>Name</th>"
 	    "<th>Status</th><th>Purpose</th><th>OS image</th><th>Build</th>"
 	    "<th>Job</th><th>User</th><th>Since</th><th>Hold until</th>"
@@ -258,7 +304,9 @@ html_list_page(struct buf *out, const struct cluster_list *l,
 	if (shown == 0)
 		(void)buf_puts(out, "<tr><td colspan=\"10\">No cluster matches."
 		    "</td></tr>\n");
-	(void)buf_puts(out, "</tbody>\n</table>\n</body>\n</html>\n");
+	(void)buf_puts(out, "</tbody>\n</table>\n");
+	html_creations(out, &l->creations, f, creating);
+	(void)buf_puts(out, "</body>\n</html>\n");
 	return out->failed ? -1 : 0;
 }
 

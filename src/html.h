@@ -12,7 +12,8 @@ struct render_filter;
 
 /* Appends s with & < > " ' escaped: 0 or -1. */
 int	html_escape(struct buf *out, const char *s);
-/* The whole cluster list page (table plus summary): 0 or -1. */
+/* The whole cluster list page (summary, cluster table, and the pending
+ * creations' table when f shows any): 0 or -1. */
 int	html_list_page(struct buf *out, const struct cluster_list *l,
 	    const struct render_filter *f);
 /* A small error page: 0 or -1. */

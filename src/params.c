@@ -19,6 +19,7 @@ enum param_kind {
 	PK_FLAG,	/* 0/1, true/false, yes/no */
 	PK_STATUS,	/* vacant, occupied, held, disabled */
 	PK_FORMAT,	/* json, text, html */
+	PK_OBJECT,	/* a Kubernetes object name: Prow job ids */
 	PK__MAX
 };
 
@@ -52,6 +53,8 @@ static const struct param_row {
 	    offsetof(struct params, name) },
 	[PARAM_FORMAT] = { "format", PK_FORMAT, 1, 4,
 	    offsetof(struct params, format) },
+	[PARAM_CREATION] = { "creation", PK_OBJECT, 1, CREATION_ID_MAX,
+	    offsetof(struct params, creation) },
 };
 
 /* Well-formed UTF-8 without control characters (C0, DEL, C1): what a
@@ -172,6 +175,12 @@ check_one(enum param_id id, const char *value, long max_hours,
 		    strcmp(value, "html") != 0)
 			return errors_set(e, ERR_BAD_PARAM,
 			    "%s: one of json, text, html", r->name);
+		break;
+	case PK_OBJECT:
+		if (!util_is_object_name(value, n))
+			return errors_set(e, ERR_BAD_PARAM, "%s: not a Prow job "
+			    "id (a-z, 0-9, '-' and '.', starting and ending "
+			    "with a letter or digit)", r->name);
 		break;
 	default:
 		return errors_set(e, ERR_INTERNAL, "%s: no kind", r->name);

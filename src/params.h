@@ -24,6 +24,7 @@ enum param_id {
 	PARAM_STATUS,
 	PARAM_NAME,
 	PARAM_FORMAT,
+	PARAM_CREATION,
 	PARAM__MAX
 };
 
@@ -44,6 +45,7 @@ struct params {
 	enum cluster_status status;
 	char		name[CLUSTER_NAME_MAX + 1];	/* list filter */
 	char		format[8];
+	char		creation[CREATION_ID_MAX + 1];	/* add */
 };
 
 /*

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "cfg.h"
+#include "codec.h"
 #include "errors.h"
 #include "httpc.h"
 #include "prow.h"
@@ -23,8 +24,8 @@
 #define PROW_TOKEN_MAX	16384
 /* How much of Prow's error message is quoted back to the caller. */
 #define PROW_QUOTE_MAX	200
-/* A Kubernetes object name (DNS-1123 subdomain), as ProwJobs are named. */
-#define PROW_NAME_MAX	253
+/* Room for codec_parse()'s reason, which we do not quote. */
+#define PROW_WHY_MAX	128
 
 static const char *const gangway_types[][2] = {
 	{ "periodic", "PERIODIC" },
@@ -32,50 +33,16 @@ static const char *const gangway_types[][2] = {
 	{ "presubmit", "PRESUBMIT" },
 };
 
-static const struct cfg_prow_job *
-find_job(const struct cfg *c, const char *name)
-{
-	int	i;
-
-	for (i = 0; i < c->nprow_jobs; i++)
-		if (strcmp(c->prow_jobs[i].name, name) == 0)
-			return &c->prow_jobs[i];
-	return NULL;
-}
-
-/* json-c reports allocation failure only through NULL; one check. */
-static int
-add_str(struct json_object *o, const char *key, const char *val)
-{
-	struct json_object	*s;
-
-	if ((s = json_object_new_string(val)) == NULL)
-		return -1;
-	if (json_object_object_add(o, key, s) != 0) {
-		json_object_put(s);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-add_obj(struct json_object *o, const char *key, struct json_object **child)
-{
-	if ((*child = json_object_new_object()) == NULL)
-		return -1;
-	if (json_object_object_add(o, key, *child) != 0) {
-		json_object_put(*child);
-		return -1;
-	}
-	return 0;
-}
-
-/* The body for either dialect; periodic jobs get no refs at all. */
+/*
+ * The body for either dialect; periodic jobs get no refs at all.  A
+ * child object is handed to codec_json_add() first and filled after:
+ * once added it belongs to its parent, and a failed add has put it.
+ */
 static int
 build_body(const struct cfg *c, const struct cfg_prow_job *j,
     const char *user, const char *branch, struct buf *b)
 {
-	struct json_object	*root, *refs, *pso, *envs;
+	struct json_object	*root, *parent, *refs, *envs;
 	const char		*type = j->type, *s;
 	size_t			 i;
 	int			 ret = -1;
@@ -87,31 +54,45 @@ build_body(const struct cfg *c, const struct cfg_prow_job *j,
 		    sizeof(gangway_types[0]); i++)
 			if (strcmp(gangway_types[i][0], j->type) == 0)
 				type = gangway_types[i][1];
-		if (add_str(root, "job_name", j->name) == -1 ||
-		    add_str(root, "job_execution_type", type) == -1)
+		if (codec_json_add(root, "job_name",
+		    json_object_new_string(j->name)) == -1 ||
+		    codec_json_add(root, "job_execution_type",
+		    json_object_new_string(type)) == -1)
 			goto out;
-	} else if (add_str(root, "job", j->name) == -1 ||
-	    add_str(root, "type", type) == -1)
+	} else if (codec_json_add(root, "job",
+	    json_object_new_string(j->name)) == -1 ||
+	    codec_json_add(root, "type", json_object_new_string(type)) == -1)
 		goto out;
 	if (strcmp(j->type, "periodic") != 0) {
-		if (add_obj(root, "refs", &refs) == -1 ||
-		    add_str(refs, "org", j->org) == -1 ||
-		    add_str(refs, "repo", j->repo) == -1 ||
-		    add_str(refs, "base_ref", j->base_ref) == -1 ||
-		    add_str(refs, "base_sha", j->base_sha) == -1)
+		refs = json_object_new_object();
+		if (codec_json_add(root, "refs", refs) == -1 ||
+		    codec_json_add(refs, "org",
+		    json_object_new_string(j->org)) == -1 ||
+		    codec_json_add(refs, "repo",
+		    json_object_new_string(j->repo)) == -1 ||
+		    codec_json_add(refs, "base_ref",
+		    json_object_new_string(j->base_ref)) == -1 ||
+		    codec_json_add(refs, "base_sha",
+		    json_object_new_string(j->base_sha)) == -1)
 			goto out;
 	}
+	/* gangway nests the environment under pod_spec_options. */
+	parent = root;
 	if (c->prow_dialect == CFG_PROW_GANGWAY) {
-		if (add_obj(root, "pod_spec_options", &pso) == -1 ||
-		    add_obj(pso, "envs", &envs) == -1)
+		parent = json_object_new_object();
+		if (codec_json_add(root, "pod_spec_options", parent) == -1)
 			goto out;
-	} else if (add_obj(root, "envs", &envs) == -1)
+	}
+	envs = json_object_new_object();
+	if (codec_json_add(parent, "envs", envs) == -1 ||
+	    codec_json_add(envs, "AUTHOR",
+	    json_object_new_string(user)) == -1 ||
+	    codec_json_add(envs, "BRANCH",
+	    json_object_new_string(branch)) == -1)
 		goto out;
-	if (add_str(envs, "AUTHOR", user) == -1 ||
-	    add_str(envs, "BRANCH", branch) == -1)
-		goto out;
-	if ((s = json_object_to_json_string_ext(root,
-	    JSON_C_TO_STRING_PLAIN)) == NULL || buf_puts(b, s) == -1)
+	/* Job names hold slashes; "\/" would only confuse a reader. */
+	if ((s = json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE)) == NULL || buf_puts(b, s) == -1)
 		goto out;
 	ret = 0;
 out:
@@ -201,77 +182,116 @@ quote_line(char *dst, size_t dstsz, const char *s, size_t n)
 	dst[i] = '\0';
 }
 
-/* gangway (grpc-gateway) errors are {"code": N, "message": "..."}. */
+/*
+ * The string at key in o, or NULL when o is not an object with one.  A
+ * string holding a NUL ("\u0000") is none: C would see only its head.
+ */
+static const char *
+get_str(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+	const char		*s;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return NULL;
+	return s;
+}
+
+/* The object at key in o, or NULL. */
+static struct json_object *
+get_obj(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+
+	if (o == NULL || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_object))
+		return NULL;
+	return v;
+}
+
+/*
+ * The message of an error answer.  What sits in front of Prow decides
+ * its shape: grpc-gateway (gangway) sends {"code", "message", "details"},
+ * the Kubernetes API a Status with "message", ESPv2 and Google's API
+ * front ends {"error": {"message"}}, simpler proxies {"error": "..."}.
+ * Anything else, the first line of the body.
+ */
 static void
 error_message(const struct httpc_response *r, char *dst, size_t dstsz)
 {
-	struct json_object	*root, *m;
-	const char		*s;
+	struct json_object	*root = NULL;
+	const char		*s = NULL;
+	char			 why[PROW_WHY_MAX];
 
 	dst[0] = '\0';
-	if (r->body.len > 0 && (root = json_tokener_parse(r->body.data)) !=
-	    NULL) {
-		if (json_object_is_type(root, json_type_object) &&
-		    (json_object_object_get_ex(root, "message", &m) ||
-		    json_object_object_get_ex(root, "error", &m)) &&
-		    json_object_is_type(m, json_type_string)) {
-			s = json_object_get_string(m);
+	if (r->body.len > 0 && codec_parse(r->body.data, r->body.len, &root,
+	    why, sizeof(why)) == 0) {
+		if ((s = get_str(root, "message")) == NULL &&
+		    (s = get_str(get_obj(root, "error"), "message")) == NULL)
+			s = get_str(root, "error");
+		if (s != NULL)
 			quote_line(dst, dstsz, s, strlen(s));
-		}
-		json_object_put(root);
 	}
+	json_object_put(root);
 	if (dst[0] == '\0' && r->body.len > 0)
 		quote_line(dst, dstsz, r->body.data, r->body.len);
 	if (dst[0] == '\0')
 		(void)util_strlcpy_checked(dst, "(no message)", dstsz);
 }
 
-/* A ProwJob name: a DNS-1123 subdomain. */
-static int
-is_object_name(const char *s, size_t n)
+int
+prow_id_valid(const char *s)
 {
-	size_t	i;
-
-	if (n == 0 || n > PROW_NAME_MAX)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!(islower((unsigned char)s[i]) ||
-		    isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '.'))
-			return 0;
-	return 1;
+	return s != NULL && util_is_object_name(s,
+	    strnlen(s, PROW_ID_MAX + 1));
 }
 
 /*
- * gangway: {"id": ...}.  manual-trigger: {"name": ...} or a text body
- * whose first line is the name.  0 with out->id, or -1.
+ * Finds the id in a 2xx answer.  gangway: {"id": ...}; "id" is the same
+ * under grpc-gateway's lowerCamelCase default and UseProtoNames, and the
+ * other fields (jobName/job_name...) are not read.  manual-trigger:
+ * {"name": ...}; or the created ProwJob itself, whose name is in
+ * metadata.name, since a trigger endpoint that creates the ProwJob
+ * through the API server may hand back the object the server returned;
+ * or a text body whose first line is the name.  The id is stored and
+ * echoed to API callers, so it must pass prow_id_valid().  0 with
+ * out->id, or -1.
  */
 static int
 parse_answer(const struct cfg *c, const struct httpc_response *r,
     struct prow_result *out)
 {
-	struct json_object	*root = NULL, *v;
-	const char		*id = NULL, *key;
+	struct json_object	*root = NULL;
+	const char		*id = NULL;
+	char			 why[PROW_WHY_MAX];
 	size_t			 n = 0;
-	int			 ret = -1;
+	int			 gangway, ret = -1;
 
 	if (r->body.len == 0 || strlen(r->body.data) != r->body.len)
 		return -1;
-	key = c->prow_dialect == CFG_PROW_GANGWAY ? "id" : "name";
-	/* json-c would read a name like "6c4d-..." as the number 6. */
+	gangway = c->prow_dialect == CFG_PROW_GANGWAY;
+	/* A text name ("6c4d-...") is not JSON; only an object is. */
 	if (r->body.data[strspn(r->body.data, " \t\r\n")] == '{') {
-		root = json_tokener_parse(r->body.data);
-		if (root != NULL &&
-		    json_object_is_type(root, json_type_object) &&
-		    json_object_object_get_ex(root, key, &v) &&
-		    json_object_is_type(v, json_type_string)) {
-			id = json_object_get_string(v);
+		if (codec_parse(r->body.data, r->body.len, &root, why,
+		    sizeof(why)) == -1)
+			goto out;
+		if (gangway)
+			id = get_str(root, "id");
+		else if ((id = get_str(root, "name")) == NULL)
+			id = get_str(get_obj(root, "metadata"), "name");
+		if (id != NULL)
 			n = strlen(id);
-		}
-	} else if (c->prow_dialect != CFG_PROW_GANGWAY) {
+	} else if (!gangway) {
 		id = r->body.data;
 		n = strcspn(id, "\r\n");
 	}
-	if (id == NULL || !is_object_name(id, n) || n > PROW_ID_MAX)
+	if (id == NULL || !util_is_object_name(id, n))
 		goto out;
 	memcpy(out->id, id, n);
 	out->id[n] = '\0';
@@ -279,6 +299,36 @@ parse_answer(const struct cfg *c, const struct httpc_response *r,
 out:
 	json_object_put(root);
 	return ret;
+}
+
+const struct cfg_prow_job *
+prow_job_check(const struct cfg *c, const char *job, const char *user,
+    const char *branch, struct err *e)
+{
+	const struct cfg_prow_job	*j;
+
+	if ((j = cfg_prow_job(c, job)) == NULL) {
+		errors_set(e, ERR_BAD_PARAM, "job: %s is not on the allow-list",
+		    job != NULL ? job : "");
+		return NULL;
+	}
+	/* gangway refuses an empty env value; so do we, before sending. */
+	if (user == NULL || user[0] == '\0') {
+		errors_set(e, ERR_BAD_PARAM, "user: must not be empty");
+		return NULL;
+	}
+	if (branch == NULL || branch[0] == '\0') {
+		errors_set(e, ERR_BAD_PARAM, "branch: must not be empty");
+		return NULL;
+	}
+	if (strcmp(j->type, "periodic") != 0 &&
+	    strcmp(branch, j->base_ref) != 0) {
+		errors_set(e, ERR_BAD_PARAM, "branch: job %s builds %s; a "
+		    "branch alone is only valid for periodic jobs", j->name,
+		    j->base_ref);
+		return NULL;
+	}
+	return j;
 }
 
 /*
@@ -301,27 +351,8 @@ prow_create(const struct cfg *c, const char *job, const char *user,
 
 	memset(&resp, 0, sizeof(resp));
 	out->id[0] = '\0';
-	if (job == NULL || (j = find_job(c, job)) == NULL) {
-		errors_set(e, ERR_BAD_PARAM, "job: %s is not on the allow-list",
-		    job != NULL ? job : "");
+	if ((j = prow_job_check(c, job, user, branch, e)) == NULL)
 		goto out;
-	}
-	/* gangway refuses an empty env value; so do we, before sending. */
-	if (user == NULL || user[0] == '\0') {
-		errors_set(e, ERR_BAD_PARAM, "user: must not be empty");
-		goto out;
-	}
-	if (branch == NULL || branch[0] == '\0') {
-		errors_set(e, ERR_BAD_PARAM, "branch: must not be empty");
-		goto out;
-	}
-	if (strcmp(j->type, "periodic") != 0 &&
-	    strcmp(branch, j->base_ref) != 0) {
-		errors_set(e, ERR_BAD_PARAM, "branch: job %s builds %s; a "
-		    "branch alone is only valid for periodic jobs", j->name,
-		    j->base_ref);
-		goto out;
-	}
 	if (c->prow_url[0] == '\0') {
 		errors_set(e, ERR_PROW, "prow is not configured (prow.url "
 		    "is empty)");
@@ -345,6 +376,7 @@ prow_create(const struct cfg *c, const char *job, const char *user,
 		req.body = body.data;
 		req.bodylen = body.len;
 		req.bearer_token = tok;
+		req.ca_file = c->prow_ca_file;
 		req.connect_timeout_ms = c->prow_connect_timeout_ms;
 		req.timeout_ms = c->prow_timeout_ms;
 		req.max_response = (size_t)c->prow_max_response_bytes;

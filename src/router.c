@@ -44,8 +44,11 @@ static const struct route {
 	    B(CLUSTER) | B(USER) | B(HOURS) | B(REASON), B(CLUSTER) },
 	{ "/release", handlers_release, M_VERB, 0, 0,
 	    B(CLUSTER) | B(USER), B(CLUSTER) },
+	{ "/createcluster", handlers_createcluster, M_VERB, 0, 0,
+	    B(JOB) | B(BRANCH) | B(USER), B(JOB) | B(BRANCH) },
 	{ "/add", handlers_add, M_POST, 1, 0,
-	    B(CLUSTER) | B(PURPOSE) | B(OS), B(CLUSTER) | B(PURPOSE) },
+	    B(CLUSTER) | B(PURPOSE) | B(OS) | B(CREATION),
+	    B(CLUSTER) | B(PURPOSE) },
 	{ "/delete", handlers_delete, M_POST, 1, 0,
 	    B(CLUSTER) | B(FORCE), B(CLUSTER) },
 	{ "/disable", handlers_disable, M_POST, 1, 0,
@@ -154,10 +157,11 @@ router_handle(const struct cfg *c, struct store *s,
 			resp->retry_after = 1;
 		(void)render_error(&resp->body, resp->format, &e);
 	}
-	log_info(r->request_id, "%s %s %d %s user=%s cluster=%s%s%s",
+	log_info(r->request_id, "%s %s %d %s user=%s cluster=%s%s%s%s%s",
 	    http_method_str(r->method), r->path, resp->status,
 	    rc == -1 ? errors_code_str(e.code) : "ok",
 	    h.user[0] ? h.user : "-", h.cluster[0] ? h.cluster : "-",
+	    h.creation[0] ? " creation=" : "", h.creation,
 	    rc == -1 ? ": " : "", rc == -1 ? e.msg : "");
 	http_params_free(&in);
 }

@@ -162,39 +162,67 @@ store_doc_version(struct json_object *doc)
 	return json_object_get_string(v);
 }
 
-/* Decodes data.clusters of doc into l (empty).  An absent data or key is
- * an empty list, as in a ConfigMap that was created without it. */
+/* The string data.key of doc in *text, NULL when absent (an empty list,
+ * as in a ConfigMap created without it). */
+static int
+store_doc_key(struct json_object *doc, const char *key, const char **text,
+    struct err *e)
+{
+	struct json_object	*data, *v;
+
+	*text = NULL;
+	if (!json_object_object_get_ex(doc, "data", &data) ||
+	    json_object_is_type(data, json_type_null))
+		return 0;
+	if (!json_object_is_type(data, json_type_object))
+		return errors_set(e, ERR_STORE,
+		    "store document: data is not an object");
+	if (!json_object_object_get_ex(data, key, &v))
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return errors_set(e, ERR_STORE,
+		    "store document: data.%s is not a string", key);
+	*text = json_object_get_string(v);
+	return 0;
+}
+
+/* Decodes data.clusters and data.creations of doc into l (empty). */
 static int
 store_doc_decode(struct json_object *doc, struct cluster_list *l,
     struct err *e)
 {
-	struct json_object	*data, *text;
+	const char	*clusters, *creations;
 
-	if (!json_object_object_get_ex(doc, "data", &data) ||
-	    json_object_is_type(data, json_type_null))
-		return codec_decode(NULL, l, e);
-	if (!json_object_is_type(data, json_type_object))
-		return errors_set(e, ERR_STORE,
-		    "store document: data is not an object");
-	if (!json_object_object_get_ex(data, "clusters", &text))
-		return codec_decode(NULL, l, e);
-	if (!json_object_is_type(text, json_type_string))
-		return errors_set(e, ERR_STORE,
-		    "store document: data.clusters is not a string");
-	return codec_decode(json_object_get_string(text), l, e);
+	if (store_doc_key(doc, "clusters", &clusters, e) == -1 ||
+	    store_doc_key(doc, "creations", &creations, e) == -1)
+		return -1;
+	if (codec_decode(clusters, l, e) == -1)
+		return -1;
+	if (codec_decode_creations(creations, &l->creations, e) == -1) {
+		cluster_list_free(l);
+		return -1;
+	}
+	return 0;
 }
 
-/* Sets data.clusters of doc to the encoding of l, creating data when the
- * document has none.  Every other field of doc stays as read. */
+/*
+ * Sets data.clusters of doc to the encoding of l and data.creations to
+ * its creations, creating data when the document has none.  With no
+ * creations the key goes, so a store that never saw createcluster keeps
+ * the one key it always had.  Every other field of doc stays as read.
+ */
 static int
 store_doc_encode(struct json_object *doc, const struct cluster_list *l,
     struct err *e)
 {
 	struct json_object	*data;
-	char			*text;
+	char			*text = NULL, *ctext = NULL;
 	int			 ret = -1;
 
 	if ((text = codec_encode(l)) == NULL)
+		goto out;
+	if (l->creations.len > 0 &&
+	    (ctext = codec_encode_creations(&l->creations)) == NULL)
 		goto out;
 	if (!json_object_object_get_ex(doc, "data", &data) ||
 	    !json_object_is_type(data, json_type_object)) {
@@ -205,11 +233,17 @@ store_doc_encode(struct json_object *doc, const struct cluster_list *l,
 	if (codec_json_add(data, "clusters",
 	    json_object_new_string(text)) == -1)
 		goto out;
+	if (ctext == NULL)
+		json_object_object_del(data, "creations");
+	else if (codec_json_add(data, "creations",
+	    json_object_new_string(ctext)) == -1)
+		goto out;
 	ret = 0;
 out:
 	if (ret == -1)
 		errors_set(e, ERR_STORE, "store document: out of memory");
 	free(text);
+	free(ctext);
 	return ret;
 }
 

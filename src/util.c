@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,6 +207,46 @@ util_is_label(const char *s, size_t n)
 		if (!lower_alnum(c) && !(c >= 'A' && c <= 'Z') && c != '.' &&
 		    c != '_' && c != '-')
 			return 0;
+	}
+	return 1;
+}
+
+void *
+util_array_grow(void *items, size_t len, size_t *cap, size_t size)
+{
+	void	*p;
+	size_t	 ncap;
+
+	if (len < *cap)
+		return items;
+	ncap = *cap ? *cap * 2 : 8;
+	if (ncap < *cap || ncap > SIZE_MAX / size)
+		return NULL;
+	if ((p = realloc(items, ncap * size)) == NULL)
+		return NULL;
+	*cap = ncap;
+	return p;
+}
+
+int
+util_is_object_name(const char *s, size_t n)
+{
+	size_t	i, start;
+
+	if (n == 0 || n > 253)
+		return 0;
+	for (start = i = 0; i <= n; i++) {
+		if (i < n && s[i] != '.')
+			continue;
+		/* Each part is a DNS label but for its length. */
+		if (i == start || !lower_alnum((unsigned char)s[start]) ||
+		    !lower_alnum((unsigned char)s[i - 1]))
+			return 0;
+		for (; start < i; start++)
+			if (!lower_alnum((unsigned char)s[start]) &&
+			    s[start] != '-')
+				return 0;
+		start = i + 1;
 	}
 	return 1;
 }

@@ -40,6 +40,16 @@ int	 util_time_parse(const char *s, time_t *out);
  * [A-Za-z0-9._-] (purposes, OS images).  1 or 0. */
 int	 util_is_dns_label(const char *s, size_t n);
 int	 util_is_label(const char *s, size_t n);
+/* A Kubernetes object name (DNS-1123 subdomain: dot-separated DNS-label
+ * like parts, 1-253 bytes in all): ProwJob names and gangway's ids.  1 or
+ * 0. */
+int	 util_is_object_name(const char *s, size_t n);
+
+/* Makes room for one more element in the array items of len elements of
+ * size bytes (capacity *cap), doubling it when full: the array to use from
+ * now on (items itself when there was room), or NULL on allocation
+ * failure or overflow with items unchanged and still the caller's. */
+void	*util_array_grow(void *items, size_t len, size_t *cap, size_t size);
 
 /* Copies src into dst (size dstsz) only if it fits: 0, or -1 leaving dst
  * untouched. */

@@ -87,7 +87,7 @@ expect_body "$want_list" "GET /clusters is the same list"
 req GET /clusters -H 'Accept: application/json'
 expect_header Content-Type "$JSON" "Accept: application/json gives application/json; charset=utf-8"
 expect_json '.clusters | length == 5' "the JSON list has every cluster"
-expect_json '.summary == {"vacant":5,"occupied":0,"held":0,"disabled":0}' \
+expect_json '.summary == {"vacant":5,"occupied":0,"held":0,"disabled":0,"creating":0}' \
     "the JSON list has the summary by status"
 expect_json '.clusters[1] == {"name":"tess-ci-02","purpose":"tess-ci","osImage":"ubuntu-22.04","status":"vacant","build":"","job":"","user":"","since":"2026-01-01T00:00:00Z","holdUntil":"","reason":""}' \
     "a JSON record has exactly the API's fields"

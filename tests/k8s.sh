@@ -153,7 +153,7 @@ kc replace -f "$KC/label.json" >/dev/null
 req GET /readyz
 expect_status 200 "/readyz reads the ConfigMap: 200"
 req GET '/clusters?format=json'
-expect_json '.summary == {"vacant":4,"occupied":0,"held":0,"disabled":0}' \
+expect_json '.summary == {"vacant":4,"occupied":0,"held":0,"disabled":0,"creating":0}' \
     "the list comes from the ConfigMap"
 k8s_stats_reset
 rv=$(jq -r .metadata.resourceVersion "$CM_STORE")

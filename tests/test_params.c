@@ -658,6 +658,31 @@ test_nothing_given_and_nothing_required_is_fine(void **state)
 }
 
 static void
+test_creation_is_a_prow_job_id(void **state)
+{
+	static const char *const good[] = {
+		"6c0b1f9e-8d6a-4f43-9a35-0d1b1e2f3a4b", "e2e-k8s.20261203", "a",
+	};
+	static const char *const bad[] = {
+		"6C0B1F9E", "-a", "a-", "a..b", ".a", "a b", "a/b", "a_b",
+	};
+	struct params	out;
+	struct err	e;
+	size_t		i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(validate_one("creation", good[i], &out, &e),
+		    0);
+		assert_string_equal(out.creation, good[i]);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(validate_one("creation", bad[i], &out, &e),
+		    -1);
+		assert_names(&e, "creation");
+	}
+}
+
+static void
 test_every_refusal_names_its_parameter(void **state)
 {
 	static const struct {
@@ -668,7 +693,7 @@ test_every_refusal_names_its_parameter(void **state)
 		{ "build", "\x01" }, { "job", "\xff" }, { "user", "" },
 		{ "branch", "\xed\xa0\x80" }, { "reason", "\x7f" },
 		{ "hours", "0" }, { "force", "maybe" }, { "status", "free" },
-		{ "name", "A" }, { "format", "xml" },
+		{ "name", "A" }, { "format", "xml" }, { "creation", "a..b" },
 	};
 	struct params	out;
 	struct err	e;
@@ -750,6 +775,7 @@ main(void)
 		    test_a_required_parameter_not_allowed_counts_as_missing),
 		cmocka_unit_test(
 		    test_nothing_given_and_nothing_required_is_fine),
+		cmocka_unit_test(test_creation_is_a_prow_job_id),
 		cmocka_unit_test(test_every_refusal_names_its_parameter),
 		cmocka_unit_test(
 		    test_params_check_vets_a_remote_user_like_user),

@@ -236,6 +236,23 @@ test_gangway_path_substitutes_the_escaped_job_name(void **state)
 	assert_int_equal(seen[0].max_response, 4096);
 }
 
+static void
+test_gangway_reads_the_id_from_a_lower_camel_case_answer(void **state)
+{
+	static struct cfg	c;
+	struct prow_result	r;
+	struct err		e;
+
+	conf(&c, CFG_PROW_GANGWAY);
+	/* grpc-gateway's default marshalling, without UseProtoNames. */
+	answer(200, "{\"id\":\"" UUID "\",\"jobName\":\"e2e-k8s-1.32\","
+	    "\"jobType\":\"PERIODIC\",\"jobStatus\":\"TRIGGERED\","
+	    "\"gcsPath\":\"\"}");
+	assert_int_equal(prow_create(&c, "e2e-k8s-1.32", "john", "main", &r,
+	    &e), 0);
+	assert_string_equal(r.id, UUID);
+}
+
 /* ---- manual-trigger --------------------------------------------------- */
 
 static void
@@ -273,19 +290,6 @@ test_manual_trigger_posts_job_type_refs_and_envs_to_the_url(void **state)
 	json_object_put(o);
 }
 
-static void
-test_manual_trigger_accepts_a_plain_text_name_line(void **state)
-{
-	static struct cfg	c;
-	struct prow_result	r;
-	struct err		e;
-
-	conf(&c, CFG_PROW_MANUAL_TRIGGER);
-	answer(200, UUID "\n");
-	assert_int_equal(prow_create(&c, "e2e-k8s-1.32", "john", "dev", &r,
-	    &e), 0);
-	assert_string_equal(r.id, UUID);
-}
 
 /* ---- refused before sending ------------------------------------------- */
 
@@ -339,6 +343,57 @@ test_a_branch_other_than_base_ref_is_refused_for_a_postsubmit(void **state)
 	    "branch: job post-image builds master; a branch alone is only "
 	    "valid for periodic jobs");
 	assert_int_equal(nseen, 0);
+}
+
+/* ---- manual-trigger answers ------------------------------------------ */
+
+static void
+test_manual_trigger_accepts_a_plain_text_name_line(void **state)
+{
+	static struct cfg	c;
+	struct prow_result	r;
+	struct err		e;
+
+	conf(&c, CFG_PROW_MANUAL_TRIGGER);
+	answer(200, UUID "\n");
+	assert_int_equal(prow_create(&c, "e2e-k8s-1.32", "john", "dev", &r,
+	    &e), 0);
+	assert_string_equal(r.id, UUID);
+}
+
+static void
+test_manual_trigger_reads_the_name_of_an_echoed_prowjob(void **state)
+{
+	static struct cfg	c;
+	struct prow_result	r;
+	struct err		e;
+
+	conf(&c, CFG_PROW_MANUAL_TRIGGER);
+	answer(201, "{\"apiVersion\": \"prow.k8s.io/v1\", \"kind\": "
+	    "\"ProwJob\", \"metadata\": {\"name\": \"" UUID "\", "
+	    "\"namespace\": \"prow\"}, \"spec\": {\"job\": "
+	    "\"e2e-k8s-1.32\", \"type\": \"periodic\"}, \"status\": "
+	    "{\"state\": \"triggered\"}}");
+	assert_int_equal(prow_create(&c, "e2e-k8s-1.32", "john", "dev", &r,
+	    &e), 0);
+	assert_string_equal(r.id, UUID);
+}
+
+static void
+test_gangway_does_not_take_a_name_for_an_id(void **state)
+{
+	static struct cfg	c;
+
+	conf(&c, CFG_PROW_GANGWAY);
+	answer(200, "{\"name\": \"pj-1\"}");
+	answer(200, "{\"metadata\": {\"name\": \"pj-1\"}}");
+	answer(200, "pj-1\n");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 200 without a job id");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 200 without a job id");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 200 without a job id");
 }
 
 /* ---- Prow's answers --------------------------------------------------- */
@@ -446,6 +501,143 @@ test_a_garbage_or_oversized_answer_is_a_prow_error(void **state)
 }
 
 static void
+test_an_id_that_is_not_a_valid_name_is_a_prow_error(void **state)
+{
+	static struct cfg	 c;
+	static char		 ok[PROW_ID_MAX + 32], big[PROW_ID_MAX + 32];
+	struct prow_result	 r;
+	struct err		 e;
+	char			 id[PROW_ID_MAX + 2];
+	int			 i;
+
+	/* 253 characters is a name; 254 is not. */
+	memset(id, 'a', PROW_ID_MAX);
+	id[PROW_ID_MAX] = '\0';
+	assert_int_equal(snprintf(ok, sizeof(ok), "{\"id\": \"%s\"}", id),
+	    PROW_ID_MAX + 10);
+	memset(id, 'a', PROW_ID_MAX + 1);
+	id[PROW_ID_MAX + 1] = '\0';
+	assert_int_equal(snprintf(big, sizeof(big), "{\"id\": \"%s\"}", id),
+	    PROW_ID_MAX + 11);
+
+	conf(&c, CFG_PROW_GANGWAY);
+	answer(200, ok);
+	assert_int_equal(prow_create(&c, "e2e-k8s-1.32", "john", "main", &r,
+	    &e), 0);
+	assert_int_equal(strlen(r.id), PROW_ID_MAX);
+	assert_int_equal(strspn(r.id, "a"), PROW_ID_MAX);
+	answer(200, big);
+	answer(200, "{\"id\": \"6C4D6AB4-9E1B-4D1F-8A44-1D3F0E6B2C11\"}");
+	answer(200, "{\"id\": \"pj 1\"}");
+	answer(200, "{\"id\": \"\"}");
+	answer(200, "{\"id\": \"-pj\"}");
+	answer(200, "{\"id\": \"pj/../x\"}");
+	answer(200, "{\"id\": 42}");
+	answer(200, "{\"id\": \"pj\\u0000x\"}");
+	for (i = 0; i < 8; i++)
+		expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+		    "prow answered 200 without a job id");
+
+	conf(&c, CFG_PROW_MANUAL_TRIGGER);
+	answer(200, "PJ-1\n");
+	answer(200, "pj 1\n");
+	answer(200, "{\"metadata\": {\"name\": \"Pj-1\"}}");
+	for (i = 0; i < 3; i++)
+		expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+		    "prow answered 200 without a job name");
+}
+
+static void
+test_a_non_strict_json_answer_is_a_prow_error(void **state)
+{
+	static struct cfg	c;
+	int			i;
+
+	conf(&c, CFG_PROW_GANGWAY);
+	answer(200, "{\"id\": \"x1\"} trailing");
+	answer(200, "{\"id\": \"x1\"}{\"id\": \"x2\"}");
+	answer(200, "{'id': 'x1'}");
+	answer(200, "{\"id\": \"x1\",}");
+	answer(200, "{\"id\": \"x1\"");
+	for (i = 0; i < 5; i++)
+		expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+		    "prow answered 200 without a job id");
+
+	/* An answer that opens as JSON is not then read as a text line. */
+	conf(&c, CFG_PROW_MANUAL_TRIGGER);
+	answer(200, "{\"name\": \"pj-1\"} trailing");
+	answer(200, "{'name': 'pj-1'}");
+	for (i = 0; i < 2; i++)
+		expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+		    "prow answered 200 without a job name");
+}
+
+static void
+test_each_error_envelope_shape_is_quoted_in_the_message(void **state)
+{
+	static struct cfg	c;
+
+	conf(&c, CFG_PROW_GANGWAY);
+	/* grpc-gateway (gangway itself). */
+	answer(404, "{\"code\": 5, \"message\": \"job not found\", "
+	    "\"details\": []}");
+	/* A Kubernetes Status. */
+	answer(403, "{\"kind\": \"Status\", \"apiVersion\": \"v1\", "
+	    "\"status\": \"Failure\", \"message\": \"prowjobs is "
+	    "forbidden\", \"reason\": \"Forbidden\", \"code\": 403}");
+	/* ESPv2 / Google API front ends. */
+	answer(403, "{\"error\": {\"code\": 403, \"message\": "
+	    "\"PERMISSION_DENIED: no access\", \"status\": "
+	    "\"PERMISSION_DENIED\"}}");
+	/* A plain proxy. */
+	answer(429, "{\"error\": \"rate limited\"}");
+	/* JSON without a message, and JSON that is not strict: the body. */
+	answer(503, "{\"code\": 14}");
+	answer(502, "{'message': 'bad gateway'}");
+	/* Only the first line of a message, unprintables as '?'. */
+	answer(500, "{\"message\": \"boom\\u0007\\nstack trace\"}");
+	/* Nothing at all. */
+	answer(500, "");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 404: job not found");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 403: prowjobs is forbidden");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 403: PERMISSION_DENIED: no access");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 429: rate limited");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 503: {\"code\": 14}");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 502: {'message': 'bad gateway'}");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 500: boom?");
+	expect_refused(&c, "e2e-k8s-1.32", "john", "main", ERR_PROW,
+	    "prow answered 500: (no message)");
+}
+
+static void
+test_a_long_error_message_is_cut_to_one_quotable_line(void **state)
+{
+	static struct cfg	c;
+	static char		body[1024];
+	struct prow_result	r;
+	struct err		e;
+
+	memset(body, 'x', sizeof(body) - 1);
+	conf(&c, CFG_PROW_GANGWAY);
+	answer(500, body);
+	errors_clear(&e);
+	assert_int_equal(prow_create(&c, "e2e-k8s-1.32", "john", "main", &r,
+	    &e), -1);
+	assert_int_equal(e.code, ERR_PROW);
+	/* The prefix, then the first 200 bytes of the body. */
+	assert_int_equal(strlen(e.msg), 19 + 200);
+	assert_true(strncmp(e.msg, "prow answered 500: ", 19) == 0);
+	assert_true(strspn(e.msg + 19, "x") == 200);
+}
+
+static void
 test_a_missing_token_file_is_a_prow_error_before_sending(void **state)
 {
 	static struct cfg	c;
@@ -458,6 +650,58 @@ test_a_missing_token_file_is_a_prow_error_before_sending(void **state)
 	assert_int_equal(nseen, 0);
 }
 
+/* ---- prow_id_valid ---------------------------------------------------- */
+
+static void
+test_prow_id_valid_accepts_dns_subdomains_up_to_253_only(void **state)
+{
+	static const struct {
+		const char	*id;
+		int		 valid;
+	} cases[] = {
+		{ UUID, 1 },
+		{ "pj-1", 1 },
+		{ "a", 1 },
+		{ "0", 1 },
+		{ "e2e-k8s-1.32", 1 },
+		{ "a.b.c", 1 },
+		{ "", 0 },
+		{ "Pj-1", 0 },
+		{ "6C4D6AB4-9E1B-4D1F-8A44-1D3F0E6B2C11", 0 },
+		{ "pj 1", 0 },
+		{ " pj", 0 },
+		{ "pj\n", 0 },
+		{ "-pj", 0 },
+		{ "pj-", 0 },
+		{ ".pj", 0 },
+		{ "pj.", 0 },
+		{ "a..b", 0 },
+		{ "a.-b", 0 },
+		{ "a-.b", 0 },
+		{ "pj_1", 0 },
+		{ "pj/1", 0 },
+		{ "p\xc3\xa9", 0 },
+	};
+	char	long_id[PROW_ID_MAX + 2];
+	size_t	i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (prow_id_valid(cases[i].id) != cases[i].valid)
+			fail_msg("prow_id_valid(\"%s\") is not %d",
+			    cases[i].id, cases[i].valid);
+	assert_int_equal(prow_id_valid(NULL), 0);
+
+	/* Kubernetes caps the name, not its labels. */
+	memset(long_id, 'a', PROW_ID_MAX);
+	long_id[PROW_ID_MAX] = '\0';
+	assert_int_equal(prow_id_valid(long_id), 1);
+	long_id[PROW_ID_MAX] = 'a';
+	long_id[PROW_ID_MAX + 1] = '\0';
+	assert_int_equal(prow_id_valid(long_id), 0);
+	long_id[PROW_ID_MAX] = '.';
+	assert_int_equal(prow_id_valid(long_id), 0);
+}
+
 #define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int
@@ -468,7 +712,10 @@ main(void)
 		T(test_gangway_postsubmit_and_presubmit_carry_the_configured_refs),
 		T(test_gangway_path_substitutes_the_escaped_job_name),
 		T(test_manual_trigger_posts_job_type_refs_and_envs_to_the_url),
+		T(test_gangway_reads_the_id_from_a_lower_camel_case_answer),
 		T(test_manual_trigger_accepts_a_plain_text_name_line),
+		T(test_manual_trigger_reads_the_name_of_an_echoed_prowjob),
+		T(test_gangway_does_not_take_a_name_for_an_id),
 		T(test_a_job_off_the_allow_list_is_refused_before_sending),
 		T(test_an_empty_user_or_branch_is_refused_before_sending),
 		T(test_a_branch_other_than_base_ref_is_refused_for_a_postsubmit),
@@ -478,7 +725,12 @@ main(void)
 		T(test_a_500_is_not_retried),
 		T(test_a_transport_failure_says_prow_is_unreachable),
 		T(test_a_garbage_or_oversized_answer_is_a_prow_error),
+		T(test_an_id_that_is_not_a_valid_name_is_a_prow_error),
+		T(test_a_non_strict_json_answer_is_a_prow_error),
+		T(test_each_error_envelope_shape_is_quoted_in_the_message),
+		T(test_a_long_error_message_is_cut_to_one_quotable_line),
 		T(test_a_missing_token_file_is_a_prow_error_before_sending),
+		T(test_prow_id_valid_accepts_dns_subdomains_up_to_253_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,14 +23,18 @@
 #include "util.h"
 
 #define NFIXTURE	4
+#define NCREATION	3
+#define NOW		"2026-12-03T12:10:00Z"
 #define XSS		"<script>alert(\"x\")</script>&'"
 #define XSS_ESCAPED	"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" \
 			    "&amp;&#39;"
 
 struct fixture {
 	struct cluster		items[NFIXTURE];
+	struct creation		creations[NCREATION];
 	struct cluster_list	l;
 	struct buf		out;
+	time_t			now;
 };
 
 static time_t
@@ -90,8 +94,47 @@ setup(void **state)
 
 	fx.l.items = fx.items;
 	fx.l.len = fx.l.cap = NFIXTURE;
+	fx.now = at(NOW);
 	*state = &fx;
 	return 0;
+}
+
+/*
+ * The cluster fixture plus three creations, the list's only when a test
+ * asks for them: one with Prow's id; one still asking Prow, with no
+ * purpose; one that expired before NOW.
+ */
+static void
+with_creations(struct fixture *fx)
+{
+	struct creation	*c = fx->creations;
+
+	SET(c[0].id, "cc-7f3a");
+	SET(c[0].job, "create-cluster");
+	SET(c[0].user, "Jane Doe");
+	SET(c[0].branch, "main");
+	SET(c[0].purpose, "tess-ci");
+	c[0].since = at("2026-12-03T12:00:00Z");
+	c[0].expires = at("2026-12-03T14:00:00Z");
+	SET(c[0].ticket, "0123456789abcdef");
+
+	SET(c[1].job, "create-cluster");
+	SET(c[1].user, "bob");
+	SET(c[1].branch, "release-1.2");
+	c[1].since = at("2026-12-03T12:05:00Z");
+	c[1].expires = at("2026-12-03T14:05:00Z");
+	SET(c[1].ticket, "fedcba9876543210");
+
+	SET(c[2].id, "cc-old");
+	SET(c[2].job, "create-cluster");
+	SET(c[2].user, "carol");
+	SET(c[2].branch, "main");
+	SET(c[2].purpose, "gpu");
+	c[2].since = at("2026-12-03T08:00:00Z");
+	c[2].expires = at("2026-12-03T10:00:00Z");
+
+	fx->l.creations.items = fx->creations;
+	fx->l.creations.len = fx->l.creations.cap = NCREATION;
 }
 
 static int
@@ -209,7 +252,7 @@ static void
 test_text_list_of_no_clusters_is_an_empty_body(void **state)
 {
 	struct fixture		*fx = *state;
-	struct cluster_list	 empty = { NULL, 0, 0 };
+	struct cluster_list	 empty = { 0 };
 
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &empty, NULL),
 	    0);
@@ -222,31 +265,34 @@ test_text_list_shows_only_clusters_matching_every_filter(void **state)
 	struct fixture		*fx = *state;
 	struct render_filter	 f;
 
-	f = (struct render_filter){ "tess-ci", "", CLUSTER_STATUS__MAX };
+	f = (struct render_filter){ "tess-ci", "", CLUSTER_STATUS__MAX,
+	    fx->now };
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
 	assert_int_equal(count(body(&fx->out), "\n"), 3);
 	assert_null(strstr(body(&fx->out), "gpu-01"));
 
 	buf_reset(&fx->out);
-	f = (struct render_filter){ "tess-ci", "", CLUSTER_HELD };
+	f = (struct render_filter){ "tess-ci", "", CLUSTER_HELD, fx->now };
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
 	assert_string_equal(body(&fx->out),
 	    "tess-ci-03 held tess-ci - - - Jane_Doe 2026-12-03T17:00:00Z\n");
 
 	buf_reset(&fx->out);
-	f = (struct render_filter){ "", "gpu-01", CLUSTER_STATUS__MAX };
+	f = (struct render_filter){ "", "gpu-01", CLUSTER_STATUS__MAX,
+	    fx->now };
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
 	assert_string_equal(body(&fx->out),
 	    "gpu-01 disabled gpu - - - admin -\n");
 
 	/* A name matches exactly, not as a prefix. */
 	buf_reset(&fx->out);
-	f = (struct render_filter){ "", "tess-ci-0", CLUSTER_STATUS__MAX };
+	f = (struct render_filter){ "", "tess-ci-0", CLUSTER_STATUS__MAX,
+	    fx->now };
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
 	assert_int_equal(fx->out.len, 0);
 
 	buf_reset(&fx->out);
-	f = (struct render_filter){ "gpu", "", CLUSTER_VACANT };
+	f = (struct render_filter){ "gpu", "", CLUSTER_VACANT, fx->now };
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
 	assert_int_equal(fx->out.len, 0);
 }
@@ -300,11 +346,12 @@ test_json_summary_counts_every_status_of_the_whole_list(void **state)
 	    0);
 	root = parse(&fx->out);
 	sum = get(root, "summary");
-	assert_int_equal(json_object_object_length(sum), 4);
+	assert_int_equal(json_object_object_length(sum), 5);
 	assert_int_equal(get_int(sum, "vacant"), 0);
 	assert_int_equal(get_int(sum, "occupied"), 1);
 	assert_int_equal(get_int(sum, "held"), 2);
 	assert_int_equal(get_int(sum, "disabled"), 1);
+	assert_int_equal(get_int(sum, "creating"), 0);
 	json_object_put(root);
 }
 
@@ -312,7 +359,8 @@ static void
 test_json_summary_counts_only_the_filtered_clusters(void **state)
 {
 	struct fixture		*fx = *state;
-	struct render_filter	 f = { "tess-ci", "", CLUSTER_STATUS__MAX };
+	struct render_filter	 f = { "tess-ci", "", CLUSTER_STATUS__MAX,
+				    fx->now };
 	struct json_object	*root, *arr, *sum;
 
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_JSON, &fx->l, &f), 0);
@@ -327,7 +375,7 @@ test_json_summary_counts_only_the_filtered_clusters(void **state)
 	json_object_put(root);
 
 	buf_reset(&fx->out);
-	f = (struct render_filter){ "", "", CLUSTER_DISABLED };
+	f = (struct render_filter){ "", "", CLUSTER_DISABLED, fx->now };
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_JSON, &fx->l, &f), 0);
 	root = parse(&fx->out);
 	arr = get(root, "clusters");
@@ -346,17 +394,307 @@ test_json_list_of_no_match_is_empty_with_zero_summary(
     void **state)
 {
 	struct fixture		*fx = *state;
-	struct render_filter	 f = { "", "no-such", CLUSTER_STATUS__MAX };
+	struct render_filter	 f = { "", "no-such", CLUSTER_STATUS__MAX,
+				    fx->now };
 	struct json_object	*root, *sum;
 
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_JSON, &fx->l, &f), 0);
 	root = parse(&fx->out);
 	assert_int_equal(json_object_array_length(get(root, "clusters")), 0);
+	assert_int_equal(json_object_array_length(get(root, "creations")), 0);
 	sum = get(root, "summary");
 	assert_int_equal(get_int(sum, "vacant"), 0);
 	assert_int_equal(get_int(sum, "occupied"), 0);
 	assert_int_equal(get_int(sum, "held"), 0);
 	assert_int_equal(get_int(sum, "disabled"), 0);
+	json_object_put(root);
+}
+
+/* ---- pending creations ------------------------------------------- */
+
+static void
+test_text_list_ends_with_a_line_per_pending_creation(
+    void **state)
+{
+	struct fixture		*fx = *state;
+	struct render_filter	 f = { "", "", CLUSTER_STATUS__MAX, fx->now };
+
+	with_creations(fx);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
+	/* Eight fields like a cluster line; "-" for the id while Prow is
+	 * asked and for an empty purpose. */
+	assert_string_equal(body(&fx->out),
+	    "tess-ci-01 vacant tess-ci - - - - -\n"
+	    "tess-ci-02 occupied tess-ci ubuntu-22.04 123 e2e_k8s_1.32 - -\n"
+	    "tess-ci-03 held tess-ci - - - Jane_Doe 2026-12-03T17:00:00Z\n"
+	    "gpu-01 disabled gpu - - - admin -\n"
+	    "cc-7f3a creating tess-ci - - create-cluster Jane_Doe "
+	    "2026-12-03T14:00:00Z\n"
+	    "- creating - - - create-cluster bob 2026-12-03T14:05:00Z\n");
+}
+
+static void
+test_stale_creations_are_hidden_in_every_format(void **state)
+{
+	struct fixture		*fx = *state;
+	struct render_filter	 f = { "", "", CLUSTER_STATUS__MAX, fx->now };
+	struct json_object	*root;
+
+	with_creations(fx);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
+	assert_null(strstr(body(&fx->out), "cc-old"));
+	assert_int_equal(count(body(&fx->out), " creating "), 2);
+
+	buf_reset(&fx->out);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_JSON, &fx->l, &f), 0);
+	assert_null(strstr(body(&fx->out), "cc-old"));
+	root = parse(&fx->out);
+	assert_int_equal(json_object_array_length(get(root, "creations")), 2);
+	assert_int_equal(get_int(get(root, "summary"), "creating"), 2);
+	json_object_put(root);
+
+	buf_reset(&fx->out);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_HTML, &fx->l, &f), 0);
+	assert_null(strstr(body(&fx->out), "cc-old"));
+	assert_non_null(strstr(body(&fx->out), ", 2 being created"));
+
+	/* expires is the first second the record is stale. */
+	f.now = fx->creations[0].expires;
+	assert_false(render_creation_match(&f, &fx->creations[0]));
+	f.now = fx->creations[0].expires - 1;
+	assert_true(render_creation_match(&f, &fx->creations[0]));
+	/* No filter at all shows everything, stale records too. */
+	assert_true(render_creation_match(NULL, &fx->creations[2]));
+}
+
+static void
+test_status_or_name_filter_hides_every_creation(void **state)
+{
+	struct fixture		*fx = *state;
+	struct render_filter	 f = { "", "", CLUSTER_HELD, fx->now };
+	struct json_object	*root;
+
+	with_creations(fx);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
+	assert_string_equal(body(&fx->out),
+	    "tess-ci-03 held tess-ci - - - Jane_Doe 2026-12-03T17:00:00Z\n");
+
+	/* Not even one whose id equals the name asked for. */
+	buf_reset(&fx->out);
+	f = (struct render_filter){ "", "cc-7f3a", CLUSTER_STATUS__MAX,
+	    fx->now };
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
+	assert_int_equal(fx->out.len, 0);
+
+	buf_reset(&fx->out);
+	f = (struct render_filter){ "tess-ci", "tess-ci-01",
+	    CLUSTER_STATUS__MAX, fx->now };
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_JSON, &fx->l, &f), 0);
+	root = parse(&fx->out);
+	assert_int_equal(json_object_array_length(get(root, "clusters")), 1);
+	assert_int_equal(json_object_array_length(get(root, "creations")), 0);
+	assert_int_equal(get_int(get(root, "summary"), "creating"), 0);
+	json_object_put(root);
+
+	buf_reset(&fx->out);
+	f = (struct render_filter){ "", "", CLUSTER_VACANT, fx->now };
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_HTML, &fx->l, &f), 0);
+	assert_null(strstr(body(&fx->out), "Being created"));
+	assert_null(strstr(body(&fx->out), "being created"));
+	assert_null(strstr(body(&fx->out), "cc-7f3a"));
+}
+
+static void
+test_purpose_filter_keeps_only_creations_of_that_purpose(void **state)
+{
+	struct fixture		*fx = *state;
+	struct render_filter	 f = { "tess-ci", "", CLUSTER_STATUS__MAX,
+				    fx->now };
+	const char		*b;
+
+	with_creations(fx);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
+	b = body(&fx->out);
+	assert_int_equal(count(b, "\n"), 4);
+	assert_non_null(strstr(b, "\ncc-7f3a creating tess-ci - - "
+	    "create-cluster Jane_Doe 2026-12-03T14:00:00Z\n"));
+	/* bob's creation has no purpose, so no purpose filter shows it. */
+	assert_null(strstr(b, " bob "));
+
+	/* Before the gpu creation went stale, the gpu filter shows it. */
+	buf_reset(&fx->out);
+	f = (struct render_filter){ "gpu", "", CLUSTER_STATUS__MAX,
+	    at("2026-12-03T09:00:00Z") };
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_TEXT, &fx->l, &f), 0);
+	assert_string_equal(body(&fx->out),
+	    "gpu-01 disabled gpu - - - admin -\n"
+	    "cc-old creating gpu - - create-cluster carol "
+	    "2026-12-03T10:00:00Z\n");
+}
+
+static void
+test_json_list_has_creations_and_a_creating_count(
+    void **state)
+{
+	struct fixture		*fx = *state;
+	struct render_filter	 f = { "", "", CLUSTER_STATUS__MAX, fx->now };
+	struct json_object	*root, *arr, *rec, *sum;
+	const char		*b, *clusters, *creations;
+
+	with_creations(fx);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_JSON, &fx->l, &f), 0);
+	b = body(&fx->out);
+	clusters = strstr(b, "\"clusters\":");
+	creations = strstr(b, "\"creations\":");
+	assert_non_null(clusters);
+	assert_non_null(creations);
+	assert_true(clusters < creations);
+	/* The reservation ticket is the store's, never the API's. */
+	assert_null(strstr(b, "0123456789abcdef"));
+	assert_null(strstr(b, "ticket"));
+
+	root = parse(&fx->out);
+	assert_int_equal(json_object_array_length(get(root, "clusters")),
+	    NFIXTURE);
+	arr = get(root, "creations");
+	assert_true(json_object_is_type(arr, json_type_array));
+	assert_int_equal(json_object_array_length(arr), 2);
+	rec = json_object_array_get_idx(arr, 0);
+	assert_int_equal(json_object_object_length(rec), 7);
+	assert_string_equal(get_str(rec, "id"), "cc-7f3a");
+	assert_string_equal(get_str(rec, "job"), "create-cluster");
+	assert_string_equal(get_str(rec, "user"), "Jane Doe");
+	assert_string_equal(get_str(rec, "branch"), "main");
+	assert_string_equal(get_str(rec, "purpose"), "tess-ci");
+	assert_string_equal(get_str(rec, "since"), "2026-12-03T12:00:00Z");
+	assert_string_equal(get_str(rec, "expires"), "2026-12-03T14:00:00Z");
+	rec = json_object_array_get_idx(arr, 1);
+	assert_string_equal(get_str(rec, "id"), "");
+	assert_string_equal(get_str(rec, "purpose"), "");
+	assert_string_equal(get_str(rec, "user"), "bob");
+
+	sum = get(root, "summary");
+	assert_int_equal(json_object_object_length(sum), 5);
+	assert_int_equal(get_int(sum, "vacant"), 1);
+	assert_int_equal(get_int(sum, "occupied"), 1);
+	assert_int_equal(get_int(sum, "held"), 1);
+	assert_int_equal(get_int(sum, "disabled"), 1);
+	assert_int_equal(get_int(sum, "creating"), 2);
+	json_object_put(root);
+}
+
+static void
+test_html_list_shows_creations_escaped_under_a_heading(
+    void **state)
+{
+	struct fixture		*fx = *state;
+	struct render_filter	 f = { "", "", CLUSTER_STATUS__MAX, fx->now };
+	const char		*b, *clusters, *heading;
+
+	with_creations(fx);
+	SET(fx->creations[0].job, XSS);
+	SET(fx->creations[1].user, "O'Brien & <co>");
+	SET(fx->creations[1].branch, "feature/<b>");
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_HTML, &fx->l, &f), 0);
+	b = body(&fx->out);
+	assert_null(strstr(b, XSS));
+	assert_null(strstr(b, "<script"));
+	assert_null(strstr(b, "<co>"));
+	assert_null(strstr(b, "<b>"));
+	assert_non_null(strstr(b, "4 clusters: 1 vacant, 1 occupied, "
+	    "1 held, 1 disabled, 2 being created</p>"));
+
+	/* The creations' table comes after the clusters' one. */
+	clusters = strstr(b, "<th>Name</th>");
+	heading = strstr(b, "<h2>Being created</h2>");
+	assert_non_null(clusters);
+	assert_non_null(heading);
+	assert_true(clusters < heading);
+	assert_non_null(strstr(heading, "<th>Id</th><th>Job</th>"
+	    "<th>User</th><th>Branch</th><th>Purpose</th><th>Asked</th>"
+	    "<th>Expires</th>"));
+	assert_non_null(strstr(heading, "<tr><td>cc-7f3a</td><td>"
+	    XSS_ESCAPED "</td><td>Jane Doe</td><td>main</td>"
+	    "<td>tess-ci</td><td class=\"t\">2026-12-03T12:00:00Z</td>"
+	    "<td class=\"t\">2026-12-03T14:00:00Z</td></tr>"));
+	assert_non_null(strstr(heading, "<tr><td>(asking Prow)</td>"
+	    "<td>create-cluster</td><td>O&#39;Brien &amp; &lt;co&gt;</td>"
+	    "<td>feature/&lt;b&gt;</td><td></td>"));
+	assert_int_equal(count(heading, "<tr><td>"), 2);
+	assert_null(strstr(b, "cc-old"));
+	assert_non_null(strstr(b, "</html>\n"));
+}
+
+static void
+test_html_list_has_no_creations_table_when_none_is_shown(
+    void **state)
+{
+	struct fixture		*fx = *state;
+	struct render_filter	 f = { "", "", CLUSTER_STATUS__MAX,
+				    at("2026-12-03T15:00:00Z") };
+	const char		*b;
+
+	with_creations(fx);
+	assert_int_equal(render_list(&fx->out, HTTP_FMT_HTML, &fx->l, &f), 0);
+	b = body(&fx->out);
+	assert_non_null(strstr(b,
+	    "4 clusters: 1 vacant, 1 occupied, 1 held, 1 disabled</p>"));
+	assert_null(strstr(b, "<h2>"));
+	assert_null(strstr(b, "being created"));
+	assert_int_equal(count(b, "<table>"), 1);
+}
+
+static void
+test_createcluster_text_body_is_the_id_and_a_newline(void **state)
+{
+	struct fixture	*fx = *state;
+
+	with_creations(fx);
+	assert_int_equal(render_creation(&fx->out, HTTP_FMT_TEXT,
+	    &fx->creations[0], 1), 0);
+	assert_string_equal(body(&fx->out), "cc-7f3a\n");
+	/* A found one reads the same: ID=$(curl ...) works either way. */
+	buf_reset(&fx->out);
+	assert_int_equal(render_creation(&fx->out, HTTP_FMT_TEXT,
+	    &fx->creations[0], 0), 0);
+	assert_string_equal(body(&fx->out), "cc-7f3a\n");
+	buf_reset(&fx->out);
+	assert_int_equal(render_creation(&fx->out, HTTP_FMT_HTML,
+	    &fx->creations[0], 1), 0);
+	assert_string_equal(body(&fx->out), "cc-7f3a\n");
+}
+
+static void
+test_createcluster_json_body_has_the_record_and_new(
+    void **state)
+{
+	struct fixture		*fx = *state;
+	struct json_object	*root, *rec, *isnew;
+
+	with_creations(fx);
+	assert_int_equal(render_creation(&fx->out, HTTP_FMT_JSON,
+	    &fx->creations[0], 1), 0);
+	root = parse(&fx->out);
+	assert_int_equal(json_object_object_length(root), 2);
+	rec = get(root, "creation");
+	assert_string_equal(get_str(rec, "id"), "cc-7f3a");
+	assert_string_equal(get_str(rec, "job"), "create-cluster");
+	assert_string_equal(get_str(rec, "user"), "Jane Doe");
+	assert_string_equal(get_str(rec, "branch"), "main");
+	assert_string_equal(get_str(rec, "expires"), "2026-12-03T14:00:00Z");
+	isnew = get(root, "new");
+	assert_true(json_object_is_type(isnew, json_type_boolean));
+	assert_true(json_object_get_boolean(isnew));
+	json_object_put(root);
+
+	buf_reset(&fx->out);
+	assert_int_equal(render_creation(&fx->out, HTTP_FMT_JSON,
+	    &fx->creations[0], 0), 0);
+	root = parse(&fx->out);
+	assert_string_equal(get_str(get(root, "creation"), "id"), "cc-7f3a");
+	isnew = get(root, "new");
+	assert_true(json_object_is_type(isnew, json_type_boolean));
+	assert_false(json_object_get_boolean(isnew));
 	json_object_put(root);
 }
 
@@ -563,7 +901,7 @@ static void
 test_html_list_applies_the_filter_to_rows_and_summary(void **state)
 {
 	struct fixture		*fx = *state;
-	struct render_filter	 f = { "tess-ci", "", CLUSTER_HELD };
+	struct render_filter	 f = { "tess-ci", "", CLUSTER_HELD, fx->now };
 	const char		*b;
 
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_HTML, &fx->l, &f), 0);
@@ -586,7 +924,8 @@ static void
 test_html_list_with_no_match_says_so(void **state)
 {
 	struct fixture		*fx = *state;
-	struct render_filter	 f = { "", "nope", CLUSTER_STATUS__MAX };
+	struct render_filter	 f = { "", "nope", CLUSTER_STATUS__MAX,
+				    fx->now };
 	const char		*b;
 
 	assert_int_equal(render_list(&fx->out, HTTP_FMT_HTML, &fx->l, &f), 0);
@@ -621,6 +960,7 @@ test_every_renderer_reports_a_failed_buffer(void **state)
 	int		 fmt;
 
 	errors_set(&e, ERR_INTERNAL, "boom");
+	with_creations(fx);
 	for (fmt = 0; fmt < HTTP_FMT__MAX; fmt++) {
 		fx->out.failed = 1;
 		assert_int_equal(render_list(&fx->out, fmt, &fx->l, NULL), -1);
@@ -630,6 +970,8 @@ test_every_renderer_reports_a_failed_buffer(void **state)
 		    1), -1);
 		assert_int_equal(render_error(&fx->out, fmt, &e), -1);
 		assert_int_equal(render_status(&fx->out, fmt, "ok"), -1);
+		assert_int_equal(render_creation(&fx->out, fmt,
+		    &fx->creations[0], 1), -1);
 		assert_int_equal(fx->out.len, 0);
 	}
 	assert_int_equal(html_escape(&fx->out, "x"), -1);
@@ -652,6 +994,15 @@ main(void)
 		T(test_json_summary_counts_every_status_of_the_whole_list),
 		T(test_json_summary_counts_only_the_filtered_clusters),
 		T(test_json_list_of_no_match_is_empty_with_zero_summary),
+		T(test_text_list_ends_with_a_line_per_pending_creation),
+		T(test_stale_creations_are_hidden_in_every_format),
+		T(test_status_or_name_filter_hides_every_creation),
+		T(test_purpose_filter_keeps_only_creations_of_that_purpose),
+		T(test_json_list_has_creations_and_a_creating_count),
+		T(test_html_list_shows_creations_escaped_under_a_heading),
+		T(test_html_list_has_no_creations_table_when_none_is_shown),
+		T(test_createcluster_text_body_is_the_id_and_a_newline),
+		T(test_createcluster_json_body_has_the_record_and_new),
 		T(test_getvacant_text_body_is_the_name_and_a_newline),
 		T(test_cluster_text_body_is_the_list_line),
 		T(test_cluster_html_body_falls_back_to_text),

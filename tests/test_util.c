@@ -442,6 +442,55 @@ test_dns_label_takes_what_kubernetes_takes(void **state)
 }
 
 static void
+test_object_name_takes_what_kubernetes_takes_for_a_subdomain(void **state)
+{
+	static const char *const good[] = { "a", "pj-1.x", "0.0",
+	    "6c0b1f9e-8d6a-4f43-9a35-0d1b1e2f3a4b",
+	    /* a part longer than 63 bytes is fine in a subdomain */
+	    "abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz01" };
+	static const char *const bad[] = { "", ".", "a.", ".a", "a..b", "-a",
+	    "a-.b", "a.-b", "A", "a_b", "a b", "a/b" };
+	char	long_name[256];
+	size_t	i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (!util_is_object_name(good[i], strlen(good[i])))
+			fail_msg("refused \"%s\"", good[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (util_is_object_name(bad[i], strlen(bad[i])))
+			fail_msg("accepted \"%s\"", bad[i]);
+	memset(long_name, 'a', sizeof(long_name));
+	assert_true(util_is_object_name(long_name, 253));
+	assert_false(util_is_object_name(long_name, 254));
+}
+
+static void
+test_array_grow_keeps_the_elements_and_doubles(void **state)
+{
+	long	*a = NULL, *p;
+	size_t	 len, cap = 0;
+
+	for (len = 0; len < 100; len++) {
+		p = util_array_grow(a, len, &cap, sizeof(*a));
+		assert_non_null(p);
+		a = p;
+		a[len] = (long)len * 3;
+		assert_true(cap > len);
+	}
+	assert_int_equal(cap, 128);
+	for (len = 0; len < 100; len++)
+		assert_int_equal(a[len], (long)len * 3);
+	/* Room left: the same array back, capacity as it was. */
+	assert_ptr_equal(util_array_grow(a, 100, &cap, sizeof(*a)), a);
+	assert_int_equal(cap, 128);
+	/* An element size that would overflow: NULL, array untouched. */
+	len = cap;
+	assert_null(util_array_grow(a, len, &cap, SIZE_MAX / 64));
+	assert_int_equal(cap, 128);
+	free(a);
+}
+
+static void
 test_label_takes_letters_digits_dot_underscore_dash(void **state)
 {
 	assert_true(util_is_label("tess-ci", 7));
@@ -517,6 +566,9 @@ main(void)
 		    test_time_parse_refuses_days_that_do_not_exist),
 		cmocka_unit_test(test_time_parse_refuses_years_before_1970),
 		cmocka_unit_test(test_dns_label_takes_what_kubernetes_takes),
+		cmocka_unit_test(
+		    test_object_name_takes_what_kubernetes_takes_for_a_subdomain),
+		cmocka_unit_test(test_array_grow_keeps_the_elements_and_doubles),
 		cmocka_unit_test(
 		    test_label_takes_letters_digits_dot_underscore_dash),
 		cmocka_unit_test(test_strlcpy_checked_copies_what_fits),
