@@ -15,6 +15,7 @@
 #include "creation.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "prow.h"
 #include "render.h"
 #include "store.h"
@@ -176,7 +177,8 @@ creation_wait(struct handler_ctx *h, struct creation *rec, struct err *e)
 	long			 i, waited = 0, limit;
 	int			 ret = -1;
 
-	limit = c->prow_connect_timeout_ms + c->prow_timeout_ms;
+	/* As long as the holder may take: two calls, one after a 401. */
+	limit = 2 * (c->prow_connect_timeout_ms + c->prow_timeout_ms);
 	for (;;) {
 		(void)nanosleep(&ts, NULL);
 		waited += CREATION_POLL_MS;
@@ -248,11 +250,14 @@ creation_start(struct handler_ctx *h, const struct cfg_prow_job *j,
 	*rec = t.rec;
 	if (t.outcome == CREATION_AT_MAX)
 		return 0;
-	if (t.outcome == CREATION_PENDING)
+	if (t.outcome == CREATION_PENDING) {
+		metrics_count_prow(METRICS_PROW_PENDING);
 		return rec->id[0] == '\0' && wait ? creation_wait(h, rec, e) :
 		    0;
+	}
 
 	if (prow_create(c, j->name, user, branch, &pr, e) == -1) {
+		metrics_count_prow(METRICS_PROW_REFUSED);
 		t.step = STEP_ABORT;
 		errors_clear(&e2);
 		if (store_txn(h->store, creation_apply, &t, h->clock, NULL,
@@ -262,6 +267,7 @@ creation_start(struct handler_ctx *h, const struct cfg_prow_job *j,
 			    e2.msg);
 		return -1;
 	}
+	metrics_count_prow(METRICS_PROW_STARTED);
 	t.step = STEP_SETTLE;
 	t.id = pr.id;
 	t.expires = ctx_now(h) + c->prow_pending_minutes * 60;
@@ -462,4 +468,31 @@ handlers_readyz(struct handler_ctx *h, struct http_response *resp,
 	resp->status = 200;
 	return render_status(&resp->body, resp->format, "ready") == -1 ?
 	    errors_set(e, ERR_INTERNAL, "out of memory") : 0;
+}
+
+int
+handlers_metrics(struct handler_ctx *h, struct http_response *resp,
+    struct err *e)
+{
+	struct cluster_list	l = { 0 };
+	struct err		e2;
+	int			up, ret = -1;
+
+	/* XXX store_read() retries an unavailable configmap backend up to
+	 * the transaction deadline, which may outlast a scrape timeout. */
+	errors_clear(&e2);
+	up = store_read(h->store, &l, &e2) == 0;
+	if (!up)
+		log_warn(h->req->request_id, "store_up 0: %s", e2.msg);
+	resp->status = 200;
+	resp->content_type = METRICS_CONTENT_TYPE;
+	if (metrics_render(&resp->body, up ? &l : NULL, ctx_now(h),
+	    h->cfg->workers) == -1) {
+		errors_set(e, ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	ret = 0;
+out:
+	cluster_list_free(&l);
+	return ret;
 }

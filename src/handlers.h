@@ -62,5 +62,9 @@ int	handlers_healthz(struct handler_ctx *, struct http_response *,
 	    struct err *);
 int	handlers_readyz(struct handler_ctx *, struct http_response *,
 	    struct err *);
+/* The Prometheus page: always 200, with cimaster_store_up 0 when the
+ * store cannot be read, so the counters are scraped even then. */
+int	handlers_metrics(struct handler_ctx *, struct http_response *,
+	    struct err *);
 
 #endif

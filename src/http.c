@@ -246,8 +246,8 @@ http_response_head(const struct http_response *resp,
 {
 	buf_printf(out, "Status: %d %s\r\n", resp->status,
 	    http_status_reason(resp->status));
-	buf_printf(out, "Content-Type: %s\r\n",
-	    http_content_type(resp->format));
+	buf_printf(out, "Content-Type: %s\r\n", resp->content_type != NULL ?
+	    resp->content_type : http_content_type(resp->format));
 	/* State changes every request: no cache may keep an answer. */
 	buf_puts(out, "Cache-Control: no-store\r\n");
 	buf_puts(out, "X-Content-Type-Options: nosniff\r\n");

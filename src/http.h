@@ -58,6 +58,9 @@ struct http_request {
 struct http_response {
 	int			 status;
 	enum http_format	 format;
+	/* Content-Type when the body is none of the API's formats (the
+	 * metrics page), NULL for format's; static storage. */
+	const char		*content_type;
 	const char		*allow;		/* Allow header, or NULL */
 	int			 retry_after;	/* seconds; 0: no header */
 	struct buf		 body;		/* owned */
@@ -88,8 +91,8 @@ const char	*http_content_type(enum http_format f);
 const char	*http_status_reason(int status);
 
 /* Writes the CGI response header block for r into out ("Status: ...",
- * Content-Type, X-Request-Id, Allow, Retry-After, Cache-Control, blank
- * line). */
+ * Content-Type (resp->content_type, else the format's), X-Request-Id,
+ * Allow, Retry-After, Cache-Control, blank line). */
 int	http_response_head(const struct http_response *resp,
 	    const char *request_id, struct buf *out);
 

@@ -20,8 +20,10 @@
 #include "cfg.h"
 #include "httpc.h"
 #include "log.h"
+#include "metrics.h"
 #include "prefork.h"
 #include "privs.h"
+#include "router.h"
 #include "store.h"
 #include "worker.h"
 
@@ -142,6 +144,8 @@ main(int argc, char *argv[])
 	struct store		 s;
 	struct err		 e;
 	const char		*path = CFG_DEFAULT_PATH;
+	const char		*paths[METRICS_PATHS_MAX];
+	size_t			 npaths;
 	gid_t			 sgid;
 	int			 ch, check = 0, rc;
 
@@ -191,6 +195,11 @@ main(int argc, char *argv[])
 	if (store_open(&s, &conf, &e) == -1)
 		fatal("store: %s", e.msg);
 	store_close(&s);
+	/* Before the first fork: every worker, and every one respawned
+	 * or reloaded later, inherits the one page and counts into it. */
+	npaths = router_paths(paths, METRICS_PATHS_MAX);
+	if (metrics_open(paths, npaths, &e) == -1)
+		fatal("%s", e.msg);
 
 	memset(&o, 0, sizeof(o));
 	o.worker_main = run_worker;
@@ -199,6 +208,7 @@ main(int argc, char *argv[])
 	o.workers = conf.workers;
 	o.grace_seconds = conf.grace_seconds;
 	rc = prefork_run(&o);
+	metrics_close();
 	if (srv.created && unlink(conf.socket) == -1)
 		log_warn(NULL, "removing %s: %s (the next start replaces it)",
 		    conf.socket, strerror(errno));

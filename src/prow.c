@@ -328,6 +328,11 @@ prow_job_check(const struct cfg *c, const char *job, const char *user,
 		    j->base_ref);
 		return NULL;
 	}
+	if (c->prow_url[0] == '\0') {
+		errors_set(e, ERR_PROW, "prow is not configured (prow.url "
+		    "is empty)");
+		return NULL;
+	}
 	return j;
 }
 
@@ -353,11 +358,6 @@ prow_create(const struct cfg *c, const char *job, const char *user,
 	out->id[0] = '\0';
 	if ((j = prow_job_check(c, job, user, branch, e)) == NULL)
 		goto out;
-	if (c->prow_url[0] == '\0') {
-		errors_set(e, ERR_PROW, "prow is not configured (prow.url "
-		    "is empty)");
-		goto out;
-	}
 	if (build_body(c, j, user, branch, &body) == -1 ||
 	    build_url(c, j, &url) == -1) {
 		errors_set(e, ERR_INTERNAL, "prow: out of memory");

@@ -26,8 +26,9 @@ int	prow_id_valid(const char *s);
 
 /*
  * The refusals that need no Prow: job on the allow-list, user and branch
- * not empty, branch the base_ref of a post/presubmit.  The job's entry
- * (borrowed from c), or NULL with ERR_BAD_PARAM naming the parameter.
+ * not empty, branch the base_ref of a post/presubmit, Prow configured.
+ * The job's entry (borrowed from c), or NULL with ERR_BAD_PARAM naming the
+ * parameter (ERR_PROW when prow.url is empty).
  */
 const struct cfg_prow_job *prow_job_check(const struct cfg *c,
 	    const char *job, const char *user, const char *branch,

@@ -11,6 +11,7 @@
 #include "cfg.h"
 #include "handlers.h"
 #include "log.h"
+#include "metrics.h"
 #include "params.h"
 #include "render.h"
 #include "router.h"
@@ -57,7 +58,31 @@ static const struct route {
 	    B(CLUSTER) | B(REASON), B(CLUSTER) },
 	{ "/healthz", handlers_healthz, M_GET, 0, 0, 0, 0 },
 	{ "/readyz", handlers_readyz, M_GET, 0, 0, 0, 0 },
+	/* Always the Prometheus text format; format= is accepted and
+	 * ignored, like on every other route that has one format. */
+	{ "/metrics", handlers_metrics, M_GET, 0, 0, 0, 0 },
 };
+
+/* Microseconds on the monotonic clock: request durations. */
+static long
+mono_usec(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+size_t
+router_paths(const char **out, size_t max)
+{
+	size_t	i, n = sizeof(routes) / sizeof(routes[0]);
+
+	for (i = 0; i < n && i < max; i++)
+		out[i] = routes[i].path;
+	return n;
+}
 
 static const struct route *
 route_find(const char *path)
@@ -115,8 +140,10 @@ router_handle(const struct cfg *c, struct store *s,
 	struct params		 p;
 	struct handler_ctx	 h;
 	struct err		 e;
+	long			 start;
 	int			 rc;
 
+	start = mono_usec();
 	errors_clear(&e);
 	memset(&h, 0, sizeof(h));
 	h.cfg = c;
@@ -127,6 +154,7 @@ router_handle(const struct cfg *c, struct store *s,
 	h.clock = clock;
 	resp->status = 0;
 	resp->format = HTTP_FMT_TEXT;
+	resp->content_type = NULL;
 
 	/* The format is needed even to render a bad request. */
 	rc = http_request_params(r, &in, &e);
@@ -148,6 +176,7 @@ router_handle(const struct cfg *c, struct store *s,
 	}
 	if (rc == -1) {
 		buf_reset(&resp->body);
+		resp->content_type = NULL;	/* errors are in the format */
 		/* A handler may have chosen the status (readyz: 503). */
 		if (resp->status < 400)
 			resp->status = errors_http_status(e.code);
@@ -157,6 +186,8 @@ router_handle(const struct cfg *c, struct store *s,
 			resp->retry_after = 1;
 		(void)render_error(&resp->body, resp->format, &e);
 	}
+	metrics_count_request(rt != NULL ? rt->path : NULL, resp->status,
+	    mono_usec() - start);
 	log_info(r->request_id, "%s %s %d %s user=%s cluster=%s%s%s%s%s",
 	    http_method_str(r->method), r->path, resp->status,
 	    rc == -1 ? errors_code_str(e.code) : "ok",

@@ -22,4 +22,8 @@ void	router_handle(const struct cfg *c, struct store *s,
 	    const struct http_request *r, time_t (*clock)(void),
 	    struct http_response *resp);
 
+/* Puts up to max of the route table's paths (static storage) into out:
+ * how many there are. */
+size_t	router_paths(const char **out, size_t max);
+
 #endif

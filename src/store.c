@@ -24,6 +24,7 @@
 #include "cluster.h"
 #include "codec.h"
 #include "errors.h"
+#include "metrics.h"
 #include "store.h"
 #include "util.h"
 
@@ -505,6 +506,7 @@ store_txn(struct store *s, store_txn_fn fn, void *arg,
 	for (tries = 1; ; tries++) {
 		now = clock != NULL ? clock() : time(NULL);
 		s->retry_after_ms = -1;
+		metrics_count_store(METRICS_STORE_ATTEMPT);
 		switch (store_attempt(s, fn, arg, now, &l, e)) {
 		case ATTEMPT_DONE:
 			if (out != NULL)
@@ -514,11 +516,13 @@ store_txn(struct store *s, store_txn_fn fn, void *arg,
 			ret = 0;
 			goto out;
 		case ATTEMPT_CONFLICT:
+			metrics_count_store(METRICS_STORE_CONFLICT);
 			conflicts++;
 			transient = 0;
 			floor_ms = 0;
 			break;
 		case ATTEMPT_UNAVAILABLE:
+			metrics_count_store(METRICS_STORE_UNAVAILABLE);
 			transient = 1;
 			floor_ms = store_floor(s);
 			break;
@@ -535,6 +539,12 @@ store_txn(struct store *s, store_txn_fn fn, void *arg,
 		goto out;
 	}
 out:
+	/* A transition's API error (no_vacant_cluster...) is the store
+	 * working, not failing: it gets an outcome of its own. */
+	metrics_count_store(ret == 0 ? METRICS_STORE_OK :
+	    e->code == ERR_STORE_BUSY ? METRICS_STORE_BUSY :
+	    e->code == ERR_STORE || e->code == ERR_INTERNAL ?
+	    METRICS_STORE_FAILED : METRICS_STORE_REFUSED);
 	s->deadline = 0;
 	return ret;
 }

@@ -468,6 +468,85 @@ expect_status 404 "the API is not reachable on the metrics port"
 expect_eq "$(jq -r .metadata.resourceVersion "$CM_STORE")" "$ver" "and changed nothing"
 req GET "$CM_METRICS_URL/metrics"
 expect_true "/metrics on the metrics port is passed to cimaster" cm_log_has_id "$(hdr X-Request-Id)"
+expect_status 200 "/metrics answers 200 on the metrics port"
+expect_header Content-Type "text/plain; version=0.0.4; charset=utf-8" \
+    "/metrics is the Prometheus text format 0.0.4"
+# metric SAMPLE: the value of the line "SAMPLE value" in the last body, 0
+# when there is none (a counter not seen yet).
+metric() {
+	awk -v k="$1" '$1 == k { v = $2 } END { print v == "" ? 0 : v }' \
+	    "$CM_DIR/resp.body"
+}
+# logged PATTERN: how many request lines cimaster logged whose "METHOD
+# PATH STATUS" matches the extended regular expression PATTERN.
+logged() {
+	grep -cE "^cimaster\[[0-9]+\]: info router_handle: \[[^]]*\] $1 " \
+	    "$CM_DIR/cimaster.log"
+}
+# Both workers log every request they route; the page is scraped before
+# its own line is written, so it counts all but that one.
+expect_eq "$(metric 'cimaster_requests_total{path="/getvacant",code="200"}')" \
+    "$(logged '[A-Z]+ /getvacant 200')" \
+    "/metrics counts every getvacant answered 200 so far, by all workers"
+expect_eq "$(metric 'cimaster_requests_total{path="other",code="404"}')" \
+    "$(logged '[A-Z]+ .* 404 not_found')" \
+    "unknown paths are counted together as path=\"other\""
+expect_eq "$(awk '/^cimaster_requests_total\{/ { n += $2 } END { print n }' "$CM_DIR/resp.body")" \
+    "$(($(logged '[A-Z]+ .+ [0-9]{3}') - 1))" \
+    "the request counters add up to every request cimaster logged"
+expect_eq "$(metric cimaster_request_duration_seconds_count)" \
+    "$(($(logged '[A-Z]+ .+ [0-9]{3}') - 1))" \
+    "the latency histogram counts every request too"
+expect_eq "$(metric cimaster_workers_configured)" "$CM_WORKERS" \
+    "cimaster_workers_configured is server.workers"
+expect_eq "$(metric cimaster_store_up)" 1 "cimaster_store_up is 1"
+expect_body_has $'# TYPE cimaster_store_transactions_total counter\n' \
+    "the store's transactions are counted"
+req GET '/getvacant?build=metrics&job=m'
+code=$RESP_STATUS
+req GET "$CM_METRICS_URL/metrics"
+before=$(metric "cimaster_requests_total{path=\"/getvacant\",code=\"$code\"}")
+req GET '/getvacant?build=metrics&job=m'
+expect_status "$code" "the same getvacant answers the same again"
+req GET "$CM_METRICS_URL/metrics"
+expect_eq "$(metric "cimaster_requests_total{path=\"/getvacant\",code=\"$code\"}")" \
+    "$((before + 1))" "one more getvacant adds one to its counter"
+# Concurrent requests land on both workers: the count is exact only if
+# both add to the one shared page.
+req GET "$CM_METRICS_URL/metrics"
+before=$(metric 'cimaster_requests_total{path="/healthz",code="200"}')
+seq 40 | xargs -P 8 -I{} curl -s -o /dev/null -w '%{http_code}\n' \
+    "$CM_URL/healthz" >"$CM_DIR/healthz.codes"
+expect_eq "$(sort -u "$CM_DIR/healthz.codes")" 200 "40 concurrent /healthz answer 200"
+expect_true "more than one worker served them" test "$(grep -E '\] GET /healthz 200 ' \
+    "$CM_DIR/cimaster.log" | tail -n 40 | sed -E 's/^cimaster\[([0-9]+)\].*/\1/' |
+    sort -u | wc -l)" -ge "$((CM_WORKERS < 2 ? CM_WORKERS : 2))"
+req GET "$CM_METRICS_URL/metrics"
+expect_eq "$(metric 'cimaster_requests_total{path="/healthz",code="200"}')" \
+    "$((before + 40))" "the workers count into one shared page"
+# The cluster gauges say what the list says, zeros included.
+req POST /add "${ADMIN[@]}" -d 'cluster=metrics-01&purpose=metrics-ci'
+req POST /add "${ADMIN[@]}" -d 'cluster=metrics-02&purpose=metrics-ci'
+req GET '/hold?cluster=metrics-02&user=alice'
+req GET '/clusters?format=json'
+cp "$CM_DIR/resp.body" "$CM_DIR/list.json"
+req GET "$CM_METRICS_URL/metrics"
+for p in tess-ci metrics-ci; do
+	for st in vacant occupied held disabled; do
+		expect_eq "$(metric "cimaster_clusters{purpose=\"$p\",status=\"$st\"}")" \
+		    "$(jq --arg p "$p" --arg s "$st" \
+		    '[.clusters[] | select(.purpose == $p and .status == $s)] | length' \
+		    "$CM_DIR/list.json")" \
+		    "cimaster_clusters{purpose=\"$p\",status=\"$st\"} is what the list says"
+	done
+done
+expect_eq "$(metric 'cimaster_clusters{purpose="metrics-ci",status="held"}')" 1 \
+    "and the held metrics-ci cluster is there"
+req POST /delete "${ADMIN[@]}" -d 'cluster=metrics-01'
+req POST /delete "${ADMIN[@]}" -d 'cluster=metrics-02&force=1'
+expect_store 'all(.[]; .purpose != "metrics-ci")' "the metrics-ci clusters are gone again"
+req HEAD "$CM_METRICS_URL/metrics"
+expect_status 200 "HEAD /metrics answers 200"
 req GET "$CM_HTTPS_URL/healthz" --tlsv1.2 --tls-max 1.2
 expect_status 200 "HTTPS with TLS 1.2 works"
 req GET "$CM_HTTPS_URL/clusters" --tlsv1.3

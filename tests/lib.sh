@@ -1,5 +1,6 @@
 # tests/lib.sh: what the integration suites share.  Sourced by
-# tests/integration.sh, tests/concurrency.sh, tests/crash.sh, tests/k8s.sh
+# tests/integration.sh, tests/concurrency.sh, tests/crash.sh, tests/k8s.sh,
+# tests/prow_double.sh, tests/createcluster.sh
 # and the benchmarks.
 #
 # cm_start runs one CIMaster instance (cimaster + its own nginx, rendered
@@ -14,6 +15,10 @@
 # then read and write the ConfigMap held by the double.  cm_instance NAME
 # switches between several instances (each cm_setup + cm_start), which
 # then share the one double.
+#
+# pd_start starts tests/prow_double.py, the Prow double (both dialects of
+# docs/prow.md behind one TLS listener, with a control port); the
+# teardown stops it and cm_finish fails the suite if it raised.
 #
 # automake runs the suites from the build directory with top_srcdir and
 # top_builddir exported; by hand: cd build && ../tests/integration.sh.
@@ -626,6 +631,7 @@ cm_teardown() {
 		dirs="$dirs $CM_DIR"
 	done
 	k8s_stop
+	pd_stop
 	for CM_DIR in $dirs; do
 		[ -d "$CM_DIR" ] || continue
 		if [ -n "${CIMASTER_TESTS_KEEP:-}" ]; then
@@ -661,6 +667,10 @@ cm_finish() {
 			    sed 's/^/    /'
 		fi
 		k8s_stop
+	fi
+	if [ -n "$PD_DIR" ]; then
+		pd_check_log
+		pd_stop
 	fi
 	echo "$TESTS_PASSED passed, $TESTS_FAILED failed"
 	[ "$TESTS_FAILED" -eq 0 ] && exit 0
@@ -818,4 +828,115 @@ k8s_delete_object() {
 kc() {
 	kubectl --kubeconfig "$K8S_DIR/kubeconfig" --cache-dir "$K8S_DIR/kcache" \
 	    --request-timeout=30s "$@"
+}
+
+# ---- the Prow double (tests/prow_double.py) --------------------------------
+
+PD_DIR=""		# its CA, token, port files and log
+PD_PID=""
+PD_PORT=""		# kept across pd_restart
+PD_URL=""		# https://127.0.0.1:PORT, both dialects
+PD_CTL=""		# http://127.0.0.1:PORT, its control listener
+PD_TOKEN=""		# the bearer token it wants (PD_DIR/token)
+PD_JOBS=()		# NAME=TYPE, the jobs it knows
+PD_MANUAL_PATH=${PD_MANUAL_PATH:-/manual-trigger}
+
+# pd_token_set TOKEN: replaces the token file (atomically, readable by
+# the service user); the double and cimaster both read it on every call.
+pd_token_set() {
+	PD_TOKEN=$1
+	printf '%s\n' "$1" >"$PD_DIR/token.new"
+	chmod 600 "$PD_DIR/token.new"
+	[ "$(id -u)" -eq 0 ] && chown cimaster:cimaster "$PD_DIR/token.new"
+	mv -f "$PD_DIR/token.new" "$PD_DIR/token"
+}
+
+# pd_start DIR NAME=TYPE...: the double in DIR (created; owned by the
+# service user when root, so that cimaster reads DIR/ca.crt and
+# DIR/token) knowing these jobs (TYPE periodic, postsubmit or presubmit),
+# with its own test CA and a fresh token.  Sets PD_DIR, PD_PID, PD_URL,
+# PD_CTL, PD_TOKEN.  0, or 1 with the reason printed.
+pd_start() {
+	PD_DIR=$1
+	shift
+	PD_JOBS=("$@")
+	PD_PORT=""
+	mkdir -p "$PD_DIR"
+	if ! [ -s "$PD_DIR/ca.crt" ] && ! k8s_make_ca "$PD_DIR"; then
+		echo "openssl could not make the Prow double's CA"
+		return 1
+	fi
+	pd_token_set "$(k8s_new_token)"
+	[ "$(id -u)" -eq 0 ] && chown -R cimaster:cimaster "$PD_DIR"
+	pd_run
+}
+
+# pd_run: starts the double's process (on PD_PORT when set) and waits
+# until both its listeners are up.
+pd_run() {
+	local i j port=() jobs=()
+	rm -f "$PD_DIR/port" "$PD_DIR/admin_port"
+	[ -n "$PD_PORT" ] && port=(--port "$PD_PORT")
+	for j in "${PD_JOBS[@]}"; do
+		jobs+=(--job "$j")
+	done
+	python3 "$top_srcdir/tests/prow_double.py" --dir "$PD_DIR" \
+	    --cert "$PD_DIR/server.crt" --key "$PD_DIR/server.key" \
+	    --token-file "$PD_DIR/token" --manual-path "$PD_MANUAL_PATH" \
+	    "${jobs[@]}" "${port[@]}" 2>>"$PD_DIR/double.log" &
+	PD_PID=$!
+	for i in $(seq 100); do
+		[ -s "$PD_DIR/port" ] && [ -s "$PD_DIR/admin_port" ] && break
+		kill -0 "$PD_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! [ -s "$PD_DIR/port" ] || ! [ -s "$PD_DIR/admin_port" ]; then
+		echo "the Prow double did not start; its log:"
+		sed 's/^/    /' "$PD_DIR/double.log"
+		kill -TERM "$PD_PID" 2>/dev/null
+		wait "$PD_PID" 2>/dev/null
+		PD_PID=""
+		return 1
+	fi
+	PD_PORT=$(cat "$PD_DIR/port")
+	PD_URL=https://127.0.0.1:$PD_PORT
+	PD_CTL=http://127.0.0.1:$(cat "$PD_DIR/admin_port")
+}
+
+# pd_stop: Prow is down (connections are refused).
+pd_stop() {
+	[ -n "$PD_PID" ] || return 0
+	kill -TERM "$PD_PID" 2>/dev/null
+	wait "$PD_PID" 2>/dev/null
+	PD_PID=""
+}
+
+# pd_restart: the double comes back on the same port, its record and
+# faults cleared.
+pd_restart() {
+	pd_stop
+	pd_run
+}
+
+# pd_ctl PATH [JSON]: POSTs to the control listener, e.g.
+# pd_ctl /_faults '{"fail_next": 1, "fail_status": 500}'; pd_ctl /_reset.
+pd_ctl() {
+	curl -sS -f -o /dev/null -X POST --data-binary "${2:-}" "$PD_CTL$1"
+}
+
+# pd_requests: every request the double received since the last reset,
+# as a JSON array (see the top of tests/prow_double.py).
+pd_requests() {
+	curl -sS -f "$PD_CTL/_requests"
+}
+
+# pd_check_log: the double raised no exception (a failure otherwise).
+pd_check_log() {
+	if grep -q Traceback "$PD_DIR/double.log" 2>/dev/null; then
+		fail "the Prow double raised no exception"
+		grep -A 20 Traceback "$PD_DIR/double.log" | head -60 |
+		    sed 's/^/    /'
+	else
+		pass "the Prow double raised no exception"
+	fi
 }

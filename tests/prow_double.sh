@@ -9,49 +9,16 @@
 t_require curl jq openssl python3
 
 SHA=0123456789abcdef0123456789abcdef01234567
-PD_PID=""
-
-pd_teardown() {
-	local rc=$?
-	trap - EXIT
-	if [ -n "$PD_PID" ]; then
-		kill -TERM "$PD_PID" 2>/dev/null
-		wait "$PD_PID" 2>/dev/null
-	fi
-	if [ -n "${CIMASTER_TESTS_KEEP:-}" ]; then
-		echo "kept $CM_DIR"
-	else
-		rm -rf "$CM_DIR"
-	fi
-	exit $rc
-}
 
 CM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/prow-double-test.XXXXXX") ||
     t_skip "cannot create a temporary directory"
-trap pd_teardown EXIT
+# No instance here: the teardown stops the double and removes CM_DIR.
+trap cm_teardown EXIT
 trap 'exit 130' INT TERM
-k8s_make_ca "$CM_DIR" || { echo "openssl could not make the test CA"; exit 99; }
-TOKEN=$(k8s_new_token)
-printf '%s\n' "$TOKEN" >"$CM_DIR/token"
-
-python3 "$top_srcdir/tests/prow_double.py" --dir "$CM_DIR" \
-    --cert "$CM_DIR/server.crt" --key "$CM_DIR/server.key" \
-    --token-file "$CM_DIR/token" --job e2e-create=periodic \
-    --job post-create=postsubmit --job pre-create=presubmit \
-    --manual-path /manual-trigger 2>"$CM_DIR/double.log" &
-PD_PID=$!
-for _ in $(seq 100); do
-	[ -s "$CM_DIR/admin_port" ] && [ -s "$CM_DIR/port" ] && break
-	kill -0 "$PD_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if ! [ -s "$CM_DIR/port" ]; then
-	echo "the Prow double did not start; its log:"
-	sed 's/^/    /' "$CM_DIR/double.log"
-	exit 99
-fi
-URL=https://localhost:$(cat "$CM_DIR/port")
-CTL=http://127.0.0.1:$(cat "$CM_DIR/admin_port")
+pd_start "$CM_DIR/prow" e2e-create=periodic post-create=postsubmit \
+    pre-create=presubmit || exit 99
+TOKEN=$PD_TOKEN
+URL=https://localhost:$PD_PORT
 
 # preq PATH JSON [curl args...]: POSTs JSON with the token; sets
 # RESP_STATUS, RESP_BODY and the headers for hdr (as lib.sh's req does).
@@ -61,7 +28,7 @@ preq() {
 	: >"$CM_DIR/resp.body"
 	RESP_REQ="POST $path $body"	# the token stays out of failure reports
 	RESP_STATUS=$(curl -sS -o "$CM_DIR/resp.body" -D "$CM_DIR/resp.raw" \
-	    -w '%{http_code}' --max-time 10 --cacert "$CM_DIR/ca.crt" \
+	    -w '%{http_code}' --max-time 10 --cacert "$PD_DIR/ca.crt" \
 	    -H 'Content-Type: application/json' -X POST --data-binary "$body" \
 	    "$@" "$URL$path" 2>"$CM_DIR/resp.err")
 	[ -n "$RESP_STATUS" ] || RESP_STATUS=000
@@ -100,8 +67,6 @@ expect_text() {
 	fi
 }
 
-ctl() { curl -sS -f -X POST --data-binary "${2:-}" "$CTL$1"; }
-reqs() { curl -sS -f "$CTL/_requests"; }
 
 REFS='{"org":"acme","repo":"infra","base_ref":"master","base_sha":"'$SHA'"}'
 PULL='{"number":1,"author":"john","sha":"'$SHA'"}'
@@ -213,16 +178,16 @@ expect_text 401 "unauthorized" "manual-trigger: a wrong token is 401"
 
 # The token file is read on every request: a rotated token works at once.
 NEW=$(k8s_new_token)
-printf '%s\n' "$NEW" >"$CM_DIR/token"
+pd_token_set "$NEW"
 mt '{"job":"e2e-create","type":"periodic"}'
 expect_status 401 "the old token stops working when the file changes"
 preq /manual-trigger '{"job":"e2e-create","type":"periodic"}' -H "Authorization: Bearer $NEW"
 expect_status 200 "the new token works at once"
-printf '%s\n' "$TOKEN" >"$CM_DIR/token"
+pd_token_set "$TOKEN"
 
 # ---- the record ------------------------------------------------------------
 
-R=$(reqs)
+R=$(pd_requests)
 expect_eq "$(printf '%s' "$R" | jq -r '[.[] | select(.path == "/v1/executions" and .json.job_name == "e2e-create" and .status == 200)] | length > 0')" \
     true "the record has the gangway request with its parsed body and status"
 expect_eq "$(printf '%s' "$R" | jq -r '[.[].headers[] | select(.[0] | ascii_downcase == "authorization") | .[1]] | unique | join(",")')" \
@@ -232,52 +197,47 @@ expect_eq "$(printf '%s' "$R" | jq -r '[.[] | .auth] | unique | join(",")')" \
     "bad,missing,ok" "the record says whether each token matched"
 expect_eq "$(printf '%s' "$R" | jq -r '[.[] | select(.path == "/manual-trigger" and .json.envs.AUTHOR == "john")] | length')" \
     2 "the record has both manual-trigger requests that named the author"
-E=$(curl -sS "$CTL/_executions")
+E=$(curl -sS "$PD_CTL/_executions")
 expect_eq "$(printf '%s' "$E" | jq -r --arg g "$GW_ID" --arg m "$MT_NAME" '[.[] | select(.name == $g or .name == $m)] | length')" \
     2 "the created executions are listed by id"
-ctl /_reset >/dev/null
-expect_eq "$(reqs | jq length)" 0 "POST /_reset forgets the requests"
+pd_ctl /_reset
+expect_eq "$(pd_requests | jq length)" 0 "POST /_reset forgets the requests"
 
 # ---- faults ------------------------------------------------------------------
 
-ctl /_faults '{"fail_next": 2, "fail_status": 503}' >/dev/null
+pd_ctl /_faults '{"fail_next": 2, "fail_status": 503}'
 gw '{"job_name":"e2e-create","job_execution_type":"PERIODIC"}'
 expect_grpc 503 14 "injected by the Prow double" "fault: gangway answers 503 (codes.Unavailable)"
 mt '{"job":"e2e-create","type":"periodic"}'
 expect_text 503 "injected by the Prow double" "fault: manual-trigger answers 503"
 mt '{"job":"e2e-create","type":"periodic"}'
 expect_status 200 "fault: after N failures the double answers again"
-ctl /_faults '{"fail_next": 1, "fail_status": 500}' >/dev/null
+pd_ctl /_faults '{"fail_next": 1, "fail_status": 500}'
 gw '{"job_name":"e2e-create","job_execution_type":"PERIODIC"}'
 expect_grpc 500 13 "injected by the Prow double" "fault: gangway answers 500"
-ctl /_faults '{"fail_next": 1, "fail_status": 401}' >/dev/null
+pd_ctl /_faults '{"fail_next": 1, "fail_status": 401}'
 gw '{"job_name":"e2e-create","job_execution_type":"PERIODIC"}'
 expect_status 401 "fault: a valid token gets 401 once"
 gw '{"job_name":"e2e-create","job_execution_type":"PERIODIC"}'
 expect_status 200 "fault: and the next request passes"
-expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary '{"fail_status": 418}' "$CTL/_faults")" \
+expect_eq "$(curl -sS -o /dev/null -w '%{http_code}' -X POST --data-binary '{"fail_status": 418}' "$PD_CTL/_faults")" \
     400 "fault: a status other than 500, 401, 503 is refused"
 
-ctl /_faults '{"latency_ms": 600}' >/dev/null
+pd_ctl /_faults '{"latency_ms": 600}'
 t0=$(date +%s%N)
 mt '{"job":"e2e-create","type":"periodic"}'
 ms=$((($(date +%s%N) - t0) / 1000000))
 expect_true "fault: latency delays the answer (${ms} ms >= 600)" test "$ms" -ge 600
 expect_status 200 "fault: a slow answer is still an answer"
-ctl /_faults '{"latency_ms": 0, "hang": true}' >/dev/null
+pd_ctl /_faults '{"latency_ms": 0, "hang": true}'
 preq /manual-trigger '{"job":"e2e-create","type":"periodic"}' "${AUTH[@]}" --max-time 1
 expect_eq "$RESP_STATUS" 000 "fault: a hung request gets no answer (curl times out)"
-expect_eq "$(reqs | jq -r '.[-1].status')" 0 "fault: the hung request is recorded, unanswered"
-ctl /_faults '{"hang": false}' >/dev/null
+expect_eq "$(pd_requests | jq -r '.[-1].status')" 0 "fault: the hung request is recorded, unanswered"
+pd_ctl /_faults '{"hang": false}'
 mt '{"job":"e2e-create","type":"periodic"}'
 expect_status 200 "fault: after the hang is cleared the double answers"
 
-if grep -q Traceback "$CM_DIR/double.log"; then
-	fail "the Prow double raised no exception"
-	grep -A 20 Traceback "$CM_DIR/double.log" | head -40 | sed 's/^/    /'
-else
-	pass "the Prow double raised no exception"
-fi
+pd_check_log
 
 echo "$TESTS_PASSED passed, $TESTS_FAILED failed"
 [ "$TESTS_FAILED" -eq 0 ]
