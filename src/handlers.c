@@ -459,7 +459,7 @@ handlers_readyz(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
 {
 	/* Ready means the store answers with a document that parses. */
-	if (store_check(h->store, e) == -1) {
+	if (store_check(h->store, NULL, e) == -1) {
 		/* Not ready is 503, so load balancers take this host out;
 		 * the router renders e with this status. */
 		resp->status = 503;
@@ -478,10 +478,10 @@ handlers_metrics(struct handler_ctx *h, struct http_response *resp,
 	struct err		e2;
 	int			up, ret = -1;
 
-	/* XXX store_read() retries an unavailable configmap backend up to
-	 * the transaction deadline, which may outlast a scrape timeout. */
+	/* One load without retries, as /readyz: a scrape must not wait out
+	 * the transaction deadline of an unavailable API server. */
 	errors_clear(&e2);
-	up = store_read(h->store, &l, &e2) == 0;
+	up = store_check(h->store, &l, &e2) == 0;
 	if (!up)
 		log_warn(h->req->request_id, "store_up 0: %s", e2.msg);
 	resp->status = 200;

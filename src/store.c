@@ -591,11 +591,13 @@ store_read(struct store *s, struct cluster_list *out, struct err *e)
 }
 
 int
-store_check(struct store *s, struct err *e)
+store_check(struct store *s, struct cluster_list *out, struct err *e)
 {
 	struct cluster_list	l;
 	int			ret;
 
+	if (out != NULL)
+		return store_read_tries(s, out, 0, e);
 	ret = store_read_tries(s, &l, 0, e);
 	cluster_list_free(&l);
 	return ret;

@@ -96,10 +96,12 @@ int	store_txn(struct store *s, store_txn_fn fn, void *arg,
 /* Reads the current list (no write), retrying an UNAVAILABLE load as
  * store_txn() does: 0 or -1 with ERR_STORE. */
 int	store_read(struct store *s, struct cluster_list *out, struct err *e);
-/* One load and decode, no retry: what /readyz asks ("does the store
- * answer now?"), so a probe gets its answer within one request timeout,
- * not the transaction deadline.  0 or -1 with ERR_STORE. */
-int	store_check(struct store *s, struct err *e);
+/* One load and decode, no retry: what /readyz and /metrics ask ("does
+ * the store answer now?"), so a probe or a scrape gets its answer within
+ * one request timeout, not the transaction deadline.  0 or -1 with
+ * ERR_STORE; with out non-NULL the list is left there as store_read()
+ * leaves it. */
+int	store_check(struct store *s, struct cluster_list *out, struct err *e);
 
 /* The backends.  store_file: a ConfigMap manifest on disk.  path is
  * copied. */

@@ -678,12 +678,12 @@ test_check_loads_once_and_does_not_retry(void **state)
 
 	fake_store(&s, &f, 3);
 	fake_set(f.doc, ONE_CLUSTER, 7);
-	assert_int_equal(store_check(&s, &e), 0);
+	assert_int_equal(store_check(&s, NULL, &e), 0);
 	assert_int_equal(f.loads, 1);
 
 	f.loads = 0;
 	f.down_loads = 1;
-	assert_int_equal(store_check(&s, &e), -1);
+	assert_int_equal(store_check(&s, NULL, &e), -1);
 	assert_int_equal(e.code, ERR_STORE);
 	assert_int_equal(f.loads, 1);
 	assert_int_equal(f.writes, 0);
