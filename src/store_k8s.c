@@ -618,7 +618,8 @@ k8s_check_size(const struct k8s *k, struct json_object *doc, struct err *e)
 }
 
 /*
- * PUTs doc, the object load() gave with only data.clusters changed, its
+ * PUTs doc, the object load() gave with only data.clusters (and
+ * data.creations) changed, its
  * resourceVersion as read: the API server's compare-and-swap.
  */
 static enum store_result

@@ -6,7 +6,8 @@
 # slow, down) and the reservation given back after each, the pending
 # creations in the list and the store, POST /add ...&creation=ID,
 # expiry (by the next createcluster and by cimaster-expire), and
-# auto-provisioning from getvacant; then the manual-trigger dialect.
+# auto-provisioning from getvacant; then the manual-trigger dialect, and
+# two instances sharing the configmap store (the API server double).
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
 t_require python3
@@ -471,6 +472,49 @@ expect_pd '.[1].json == {job: "post-create", type: "postsubmit",
     refs: {org: "acme", repo: "infra", base_ref: "main", base_sha: "'"$SHA"'"},
     envs: {AUTHOR: "gina", BRANCH: "main"}}' \
     "with its refs"
+
+# ---- 12. two hosts on the configmap store -----------------------------------------------
+
+echo "# two instances on one ConfigMap: parallel identical requests start one job"
+CM_BACKEND=configmap
+cm_instance k1
+cm_setup
+prow_conf gangway "$PD_URL" false
+seed tess-ci-01:tess-ci
+cm_start
+K1_URL=$CM_URL
+cm_instance k2
+cm_setup
+prow_conf gangway "$PD_URL" false
+cm_start
+K2_URL=$CM_URL
+pd_ctl /_reset
+pd_ctl /_faults '{"latency_ms": '"$OVERLAP_MS"'}'
+pids=()
+for i in $(seq 16); do
+	if [ $((i % 2)) -eq 0 ]; then u=$K1_URL; else u=$K2_URL; fi
+	curl -sS -o "$CM_DIR/k8s.$i.body" -w '%{http_code}' --max-time 30 \
+	    "$u/createcluster?user=hana&branch=master&job=e2e-create" \
+	    >"$CM_DIR/k8s.$i.status" 2>"$CM_DIR/k8s.$i.err" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+pd_ctl /_faults '{"latency_ms": 0}'
+expect_eq "$(for f in "$CM_DIR"/k8s.*.status; do cat "$f"; echo; done |
+    sort | uniq -c | awk '{print $1, $2}')" "16 202" "all 16 answer 202"
+expect_eq "$(cat "$CM_DIR"/k8s.*.body | sort -u | wc -l)" 1 "all with the same id"
+expect_eq "$(pd_count)" 1 "exactly one request reached Prow"
+K8S_ID=$(tr -d '\n' <"$CM_DIR/k8s.1.body")
+expect_eq "$(creations | jq -c '[.[] | {id, user}]')" \
+    "[{\"id\":\"$K8S_ID\",\"user\":\"hana\"}]" \
+    "the ConfigMap's data.creations holds it"
+expect_eq "$(jq -r '.data.clusters | fromjson | map(.name) | join(",")' "$CM_STORE")" \
+    tess-ci-01 "and data.clusters is as it was"
+req POST /add "${ADMIN[@]}" \
+    --data "cluster=tess-ci-02&purpose=tess-ci&creation=$K8S_ID"
+expect_status 200 "the creation job's /add through the other instance"
+expect_true "closes it: data.creations is gone from the ConfigMap" \
+    test "$(jq -r '.data | has("creations")' "$CM_STORE")" = false
 
 expect_all_had_request_id
 cm_finish
