@@ -325,6 +325,14 @@ auto_provision(struct handler_ctx *h, const char *purpose, struct err *e)
 		    sizeof(h->creation));
 }
 
+/* hold, release and createcluster act for someone: user= or REMOTE_USER. */
+static int
+require_user(const struct handler_ctx *h, struct err *e)
+{
+	return h->user[0] == '\0' ? errors_set(e, ERR_BAD_PARAM,
+	    "user: missing (give user= or authenticate)") : 0;
+}
+
 int
 handlers_list(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
@@ -376,9 +384,8 @@ int
 handlers_hold(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
 {
-	if (h->user[0] == '\0')
-		return errors_set(e, ERR_BAD_PARAM,
-		    "user: missing (give user= or authenticate)");
+	if (require_user(h, e) == -1)
+		return -1;
 	return run_verb(h, resp, cluster_hold, 0, e);
 }
 
@@ -386,9 +393,8 @@ int
 handlers_release(struct handler_ctx *h, struct http_response *resp,
     struct err *e)
 {
-	if (h->user[0] == '\0')
-		return errors_set(e, ERR_BAD_PARAM,
-		    "user: missing (give user= or authenticate)");
+	if (require_user(h, e) == -1)
+		return -1;
 	return run_verb(h, resp, cluster_release, 0, e);
 }
 
@@ -428,9 +434,8 @@ handlers_createcluster(struct handler_ctx *h, struct http_response *resp,
 	struct creation			 rec;
 	enum creation_outcome		 outcome;
 
-	if (h->user[0] == '\0')
-		return errors_set(e, ERR_BAD_PARAM,
-		    "user: missing (give user= or authenticate)");
+	if (require_user(h, e) == -1)
+		return -1;
 	/* Refused before anything is reserved or sent. */
 	if ((j = prow_job_check(h->cfg, h->p->job, h->user, h->p->branch,
 	    e)) == NULL)
