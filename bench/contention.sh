@@ -22,14 +22,8 @@ CYCLES=${CYCLES:-25}
 CLUSTERS=${CLUSTERS:-64}
 LATENCY_MS=${LATENCY_MS:-2}
 
-builddir=${1:-}
-if [ -z "$builddir" ]; then
-	builddir=$srcdir/build-bench
-	(cd "$srcdir" && [ -x configure ] || autoreconf -fi)
-	mkdir -p "$builddir"
-	(cd "$builddir" && { [ -f Makefile ] || "$srcdir/configure" -q; } &&
-	    make -s -j2 cimaster >/dev/null) || exit 1
-fi
+. "$srcdir/scripts/common.sh"
+builddir=$(cm_bench_build "$srcdir" cimaster "${1:-}") || exit 1
 export top_srcdir=$srcdir top_builddir=$builddir
 . "$srcdir/tests/lib.sh"
 

@@ -14,14 +14,8 @@ RUNS=${RUNS:-5}
 MAX_TIME_RATIO=${MAX_TIME_RATIO:-40}	# 5,000 clusters / empty store
 MAX_RSS_RATIO=${MAX_RSS_RATIO:-6}
 
-builddir=${1:-}
-if [ -z "$builddir" ]; then
-	builddir=$srcdir/build-bench
-	(cd "$srcdir" && [ -x configure ] || autoreconf -fi)
-	mkdir -p "$builddir"
-	(cd "$builddir" && { [ -f Makefile ] || "$srcdir/configure" -q; } &&
-	    make -s -j2 cimaster-expire >/dev/null)
-fi
+. "$srcdir/scripts/common.sh"
+builddir=$(cm_bench_build "$srcdir" cimaster-expire "${1:-}") || exit 1
 bin=$builddir/cimaster-expire
 dir=$(mktemp -d "${TMPDIR:-/tmp}/cimaster-bench.XXXXXX")
 trap 'rm -rf "$dir"' EXIT

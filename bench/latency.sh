@@ -18,14 +18,8 @@ MAX_CYCLE_RATIO=${MAX_CYCLE_RATIO:-30}	# getvacant+finish p50 / healthz p50: two
 MAX_LIST_RATIO=${MAX_LIST_RATIO:-4}	# GET /clusters p50 / healthz p50
 MAX_RSS_RATIO=${MAX_RSS_RATIO:-3}	# worker USS / idle parent USS
 
-builddir=${1:-}
-if [ -z "$builddir" ]; then
-	builddir=$srcdir/build-bench
-	(cd "$srcdir" && [ -x configure ] || autoreconf -fi)
-	mkdir -p "$builddir"
-	(cd "$builddir" && { [ -f Makefile ] || "$srcdir/configure" -q; } &&
-	    make -s -j2 cimaster >/dev/null)
-fi
+. "$srcdir/scripts/common.sh"
+builddir=$(cm_bench_build "$srcdir" cimaster "${1:-}") || exit 1
 export top_srcdir=$srcdir top_builddir=$builddir
 . "$srcdir/tests/lib.sh"
 

@@ -14,6 +14,22 @@ nginx apache2-utils openssl curl systemd"
 CIMASTER_TEST_PACKAGES="jq strace spawn-fcgi python3"
 
 cm_say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+
+# cm_bench_build SRCDIR TARGET [BUILDDIR]: the benchmarks' build directory,
+# printed: BUILDDIR as given, or SRCDIR/build-bench configured without
+# sanitizers (they would be measured too) and TARGET made in it.
+cm_bench_build() {
+	local src=$1 target=$2 b=${3:-}
+	if [ -z "$b" ]; then
+		b=$src/build-bench
+		(cd "$src" && { [ -x configure ] || autoreconf -fi; }) >&2 ||
+		    return 1
+		mkdir -p "$b" || return 1
+		(cd "$b" && { [ -f Makefile ] || "$src/configure" -q; } &&
+		    make -s -j2 "$target" >/dev/null) >&2 || return 1
+	fi
+	printf '%s\n' "$b"
+}
 cm_die() { cm_say "error: $*"; exit 1; }
 
 # cm_install_packages PKG...: installs the packages that are missing.  As
