@@ -128,7 +128,10 @@ creation_begin(struct cluster_list *l, const struct creation_args *a,
 	if ((i = creation_find(l, arg(a->job), arg(a->user), arg(a->branch),
 	    now)) >= 0) {
 		*found = l->creations.items[i];
-		*outcome = CREATION_PENDING;
+		/* Our own reservation, written by an attempt whose answer
+		 * was lost (store.c retries on a fresh load): still ours. */
+		*outcome = strcmp(found->ticket, arg(a->ticket)) == 0 ?
+		    CREATION_RESERVED : CREATION_PENDING;
 		return rc;
 	}
 	if (a->max_clusters > 0 &&

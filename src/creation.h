@@ -47,7 +47,8 @@ long	creation_find_ticket(const struct cluster_list *l, const char *ticket);
 
 /*
  * Drops expired records, then: the live record of the same job, user and
- * branch is copied to *found (CREATION_PENDING); or, with max_clusters > 0,
+ * branch is copied to *found (CREATION_PENDING, or CREATION_RESERVED when
+ * its ticket is a->ticket: a retry of this very reservation); or, with max_clusters > 0,
  * when the clusters of the purpose plus its live creations reach it,
  * CREATION_AT_MAX; otherwise a record for a->ticket is appended (id "",
  * expires reserve_until) and copied to *found (CREATION_RESERVED).

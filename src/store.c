@@ -487,6 +487,9 @@ store_floor(const struct store *s)
  *  - release of a cluster already released answers 409 not_held, and
  *    delete of one already deleted 404 no_such_cluster: the change is
  *    made, but the caller is told otherwise;
+ *  - createcluster's reservation finds its own ticket and stays this
+ *    request's; recording the id writes the same id again; giving the
+ *    reservation back finds nothing left to remove;
  *  - add answers 409 cluster_exists after a lost answer although it was
  *    this very request that added the cluster.
  * The last two are the price of not keeping request ids in the store.

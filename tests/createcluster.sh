@@ -516,5 +516,15 @@ expect_status 200 "the creation job's /add through the other instance"
 expect_true "closes it: data.creations is gone from the ConfigMap" \
     test "$(jq -r '.data | has("creations")' "$CM_STORE")" = false
 
+echo "# a reservation whose write took effect but whose answer was lost stays this request's"
+pd_ctl /_reset
+k8s_ctl '{"fail500_after_next": 1, "methods": ["PUT"]}'
+cc 'user=lorna&branch=master&job=e2e-create'
+k8s_ctl '{"fail500_after_next": 0, "methods": []}'
+expect_status 202 "202 although the API server answered the reservation's PUT with 500"
+expect_eq "$(pd_count)" 1 "and it asked Prow itself, once"
+expect_eq "$(creations | jq -r '.[] | select(.user == "lorna") | .id')" "$(body_id)" \
+    "the store has the id it answered"
+
 expect_all_had_request_id
 cm_finish

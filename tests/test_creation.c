@@ -86,6 +86,22 @@ test_the_first_request_reserves_and_an_identical_one_finds_it(void **state)
 }
 
 static void
+test_a_retried_reservation_with_the_same_ticket_is_still_ours(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct creation		found;
+
+	(void)state;
+	/* store_txn() reruns the transition after a write whose answer was
+	 * lost: the second run sees the first one's record. */
+	begin(&l, "john", T1, NOW, CREATION_RESERVED, &found);
+	begin(&l, "john", T1, NOW, CREATION_RESERVED, &found);
+	assert_string_equal(found.ticket, T1);
+	assert_int_equal(l.creations.len, 1);
+	cluster_list_free(&l);
+}
+
+static void
 test_another_user_or_branch_is_another_creation(void **state)
 {
 	struct cluster_list	l = { 0 };
@@ -341,6 +357,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    test_the_first_request_reserves_and_an_identical_one_finds_it),
+		cmocka_unit_test(
+		    test_a_retried_reservation_with_the_same_ticket_is_still_ours),
 		cmocka_unit_test(
 		    test_another_user_or_branch_is_another_creation),
 		cmocka_unit_test(
