@@ -362,9 +362,19 @@ cluster_add(struct cluster_list *l, const struct cluster_args *a,
 {
 	struct cluster	c;
 	const char	*name = arg(a->cluster);
+	long		 idx;
 
 	set_picked(picked, -1);
-	if (cluster_find(l, name) != -1) {
+	if ((idx = cluster_find(l, name)) != -1) {
+		/* The creation job asking again after a lost answer: its
+		 * cluster is there, as it asked. */
+		if (arg(a->creation)[0] != '\0' &&
+		    strcmp(l->items[idx].creation, a->creation) == 0 &&
+		    strcmp(l->items[idx].purpose, arg(a->purpose)) == 0 &&
+		    strcmp(l->items[idx].os_image, arg(a->os_image)) == 0) {
+			set_picked(picked, idx);
+			return CLUSTER_UNCHANGED;
+		}
 		errors_set(e, ERR_EXISTS, "cluster %s exists already", name);
 		return CLUSTER_FAILED;
 	}
@@ -376,7 +386,8 @@ cluster_add(struct cluster_list *l, const struct cluster_args *a,
 	if (copy_arg(c.name, sizeof(c.name), name, "cluster", e) == -1 ||
 	    copy_arg(c.purpose, sizeof(c.purpose), a->purpose, "purpose",
 	    e) == -1 || copy_arg(c.os_image, sizeof(c.os_image), a->os_image,
-	    "os", e) == -1)
+	    "os", e) == -1 || copy_arg(c.creation, sizeof(c.creation),
+	    a->creation, "creation", e) == -1)
 		return CLUSTER_FAILED;
 	c.status = CLUSTER_VACANT;
 	c.since = now;

@@ -40,6 +40,9 @@ struct cluster {
 	/* The holdUntil a "hold ends soon" warning was sent for (0: none),
 	 * so that an extended hold gets a warning of its own. */
 	time_t			hold_warned;
+	/* The createcluster id the cluster was added for ("" if none), so
+	 * that the creation job's retried add is recognised as its own. */
+	char			creation[CREATION_ID_MAX + 1];
 };
 
 /*
@@ -135,7 +138,9 @@ enum cluster_change cluster_release(struct cluster_list *l,
 		    const struct cluster_args *a, time_t now, long *picked,
 		    struct err *e);
 /* new vacant cluster, closing the pending creation a->creation names
- * (when there is one); ERR_EXISTS. */
+ * (when there is one); ERR_EXISTS, but unchanged success for a repeat of
+ * an add with the same creation id, purpose and OS image (the creation
+ * job's retry after a lost answer). */
 enum cluster_change cluster_add(struct cluster_list *l,
 		    const struct cluster_args *a, time_t now, long *picked,
 		    struct err *e);

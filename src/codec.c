@@ -62,10 +62,14 @@ static const struct field cluster_fields[] = {
 	TIME_FIELD(struct cluster, "since", since),
 	TIME_FIELD(struct cluster, "holdUntil", hold_until),
 	STR_FIELD(struct cluster, "reason", KIND_TEXT, reason),
-	/* cimaster-expire's bookkeeping, kept in the stored record but not
-	 * part of the API's: optional, written only when set, so a document
-	 * without warnings reads and writes exactly as before. */
+	/* Bookkeeping kept in the stored record but not part of the API's
+	 * (the ten keys above): optional, written only when set, so a
+	 * document without them reads and writes exactly as before.
+	 * cimaster-expire's warnings: */
 	TIME_FIELD(struct cluster, "holdWarned", hold_warned),
+	/* The creation the cluster was added for (cluster_add()), likewise
+	 * stored only when set. */
+	STR_FIELD(struct cluster, "creation", KIND_ID, creation),
 };
 
 /* The pending creation record; the ticket is stored, never shown. */
@@ -108,9 +112,12 @@ creation_label(const void *rec)
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
+/* The API's cluster record is the first ten keys. */
+#define CLUSTER_API_FIELDS	10
+
 static const struct record_type cluster_type = {
 	"clusters document", cluster_fields, NELEM(cluster_fields),
-	NELEM(cluster_fields) - 1, sizeof(struct cluster), cluster_label
+	CLUSTER_API_FIELDS, sizeof(struct cluster), cluster_label
 };
 static const struct record_type creation_type = {
 	"creations document", creation_fields, NELEM(creation_fields),

@@ -490,9 +490,12 @@ store_floor(const struct store *s)
  *  - createcluster's reservation finds its own ticket and stays this
  *    request's; recording the id writes the same id again; giving the
  *    reservation back finds nothing left to remove;
- *  - add answers 409 cluster_exists after a lost answer although it was
- *    this very request that added the cluster.
- * The last two are the price of not keeping request ids in the store.
+ *  - add with creation=ID finds the cluster it added for that creation
+ *    and answers it unchanged; an add without one answers 409 exists
+ *    after a lost answer although it was this very request that added
+ *    the cluster.
+ * release, delete and a plain add are the price of not keeping request
+ * ids in the store.
  */
 int
 store_txn(struct store *s, store_txn_fn fn, void *arg,

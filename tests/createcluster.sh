@@ -510,9 +510,17 @@ expect_eq "$(creations | jq -c '[.[] | {id, user}]')" \
     "the ConfigMap's data.creations holds it"
 expect_eq "$(jq -r '.data.clusters | fromjson | map(.name) | join(",")' "$CM_STORE")" \
     tess-ci-01 "and data.clusters is as it was"
+# Its write takes effect but the API server's answer is a 500: the retry
+# finds the cluster there, added for this creation, and says 200.
+k8s_ctl '{"fail500_after_next": 1, "methods": ["PUT"]}'
 req POST /add "${ADMIN[@]}" \
     --data "cluster=tess-ci-02&purpose=tess-ci&creation=$K8S_ID"
-expect_status 200 "the creation job's /add through the other instance"
+k8s_ctl '{"fail500_after_next": 0, "methods": []}'
+expect_status 200 "the creation job's /add through the other instance, its answer lost once"
+expect_eq "$(jq -r '.data.clusters | fromjson | map(select(.name == "tess-ci-02")) |
+    .[0].creation' "$CM_STORE")" "$K8S_ID" "the cluster records its creation"
+req POST /add "${ADMIN[@]}" --data "cluster=tess-ci-02&purpose=tess-ci"
+expect_error 409 exists "an add of that name without the creation is 409 exists"
 expect_true "closes it: data.creations is gone from the ConfigMap" \
     test "$(jq -r '.data | has("creations")' "$CM_STORE")" = false
 

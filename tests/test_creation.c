@@ -226,6 +226,46 @@ test_adding_the_cluster_closes_its_creation(void **state)
 }
 
 static void
+test_the_creation_jobs_retried_add_is_its_own_cluster(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct cluster_args	a;
+	struct err		e = { 0 };
+	long			picked = -1;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.cluster = "tess-ci-09";
+	a.purpose = "tess-ci";
+	a.os_image = "ubuntu-22.04";
+	a.creation = ID1;
+	assert_int_equal(cluster_add(&l, &a, NOW, &picked, &e),
+	    CLUSTER_CHANGED);
+	assert_string_equal(l.items[0].creation, ID1);
+	/* Its answer was lost and it asks again: the same cluster, 200. */
+	assert_int_equal(cluster_add(&l, &a, NOW + 5, &picked, &e),
+	    CLUSTER_UNCHANGED);
+	assert_int_equal(picked, 0);
+	assert_int_equal(l.len, 1);
+	assert_int_equal(l.items[0].since, NOW);
+	/* Anyone else adding that name, or another OS image: 409. */
+	a.creation = "another-creation";
+	assert_int_equal(cluster_add(&l, &a, NOW, &picked, &e),
+	    CLUSTER_FAILED);
+	assert_int_equal(e.code, ERR_EXISTS);
+	a.creation = ID1;
+	a.os_image = "ubuntu-20.04";
+	assert_int_equal(cluster_add(&l, &a, NOW, &picked, &e),
+	    CLUSTER_FAILED);
+	a.creation = "";
+	a.os_image = "ubuntu-22.04";
+	assert_int_equal(cluster_add(&l, &a, NOW, &picked, &e),
+	    CLUSTER_FAILED);
+	assert_int_equal(e.code, ERR_EXISTS);
+	cluster_list_free(&l);
+}
+
+static void
 test_a_failed_add_keeps_the_creation_open(void **state)
 {
 	struct cluster_list	l = { 0 };
@@ -370,6 +410,8 @@ main(void)
 		cmocka_unit_test(
 		    test_abort_gives_the_reservation_back_to_the_next_request),
 		cmocka_unit_test(test_adding_the_cluster_closes_its_creation),
+		cmocka_unit_test(
+		    test_the_creation_jobs_retried_add_is_its_own_cluster),
 		cmocka_unit_test(test_a_failed_add_keeps_the_creation_open),
 		cmocka_unit_test(
 		    test_expired_records_are_dropped_and_no_longer_found),

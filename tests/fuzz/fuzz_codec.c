@@ -41,7 +41,9 @@ cluster_equal(const struct cluster *a, const struct cluster *b)
 	    strcmp(a->user, b->user) == 0 &&
 	    a->since == b->since &&
 	    a->hold_until == b->hold_until &&
-	    strcmp(a->reason, b->reason) == 0;
+	    strcmp(a->reason, b->reason) == 0 &&
+	    a->hold_warned == b->hold_warned &&
+	    strcmp(a->creation, b->creation) == 0;
 }
 
 static int
