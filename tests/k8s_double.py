@@ -11,7 +11,9 @@ fault injection (latency, 500s before or after the write, plain-text
 429s, a conflict storm, hung requests or handshakes), counters, and a
 way to set an object directly (what etcdctl would do).
 
-Python 3 standard library only.  Run by tests/lib.sh (k8s_start):
+Python 3 standard library only, with the plumbing it shares with
+tests/prow_double.py in tests/doubles.py beside it.  Run by tests/lib.sh
+(k8s_start):
 
   k8s_double.py --dir DIR --cert CRT --key KEY --token-file FILE [--port N]
 
@@ -27,17 +29,20 @@ source file in kubernetes/kubernetes it comes from.
 import argparse
 import base64
 import datetime
-import http.server
 import json
 import os
 import random
 import re
-import socket
-import ssl
 import sys
 import threading
 import time
 import uuid
+
+# The shared plumbing sits beside this file; the tests run it from the
+# build directory, and must not leave __pycache__ in the sources.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import doubles  # noqa: E402
 
 # core.MaxSecretSize, which ValidateConfigMap applies to the sum of the
 # data and binaryData values (pkg/apis/core/validation/validation.go,
@@ -46,9 +51,6 @@ MAX_DATA_BYTES = 1024 * 1024
 # The request body limit of kube-apiserver (--max-request-bytes default,
 # staging/src/k8s.io/apiserver/pkg/server/config.go MaxRequestBodyBytes).
 MAX_BODY_BYTES = 3 * 1024 * 1024
-# A hung request or handshake is released after this long even if the
-# test forgets to clear the fault, so no thread outlives a test run.
-HANG_MAX_SECONDS = 120
 # IsConfigMapKey (staging/src/k8s.io/apimachinery/pkg/util/validation/
 # validation.go): the keys a ConfigMap may have.
 CONFIG_MAP_KEY = re.compile(r"\A[-._a-zA-Z0-9]+\Z")
@@ -505,7 +507,7 @@ META_FIELDS = ("name", "generateName", "namespace", "selfLink", "uid",
                "managedFields")
 
 
-class Faults:
+class Faults(doubles.Faults):
     """What the test asked for; changed through the control listener."""
 
     DEFAULTS = {
@@ -525,46 +527,10 @@ class Faults:
         "token_grace_ms": 0,    # how long a replaced token still works
     }
 
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.v = dict(self.DEFAULTS)
-        self.changed = threading.Condition(self.lock)
-
-    def get(self, k):
-        with self.lock:
-            return self.v[k]
-
-    def update(self, d):
-        with self.lock:
-            for k, val in d.items():
-                if k not in self.DEFAULTS:
-                    raise KeyError(k)
-                self.v[k] = val
-            self.changed.notify_all()
-            return dict(self.v)
-
-    def take(self, key):
-        """True, once per unit, while the counter key is positive."""
-        with self.lock:
-            if self.v[key] > 0:
-                self.v[key] -= 1
-                return True
-            return False
-
     def applies(self, method):
         with self.lock:
             m = self.v["methods"]
         return not m or method in m
-
-    def wait_unhung(self, kind):
-        """Blocks while hang == kind (bounded)."""
-        end = time.monotonic() + HANG_MAX_SECONDS
-        with self.lock:
-            while self.v["hang"] == kind:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return
-                self.changed.wait(left)
 
 
 class Stats:
@@ -611,16 +577,10 @@ class Tokens:
         self.previous_until = 0.0
 
     def _read(self):
-        try:
-            with open(self.path) as fh:
-                return fh.read().strip()
-        except OSError:
-            return None
+        return doubles.read_token(self.path)
 
     def check(self, header):
-        tok = None
-        if header and header.startswith("Bearer "):
-            tok = header[len("Bearer "):].strip()
+        tok = doubles.bearer(header)
         new = self._read()
         with self.lock:
             if new is not None and new != self.current:
@@ -639,17 +599,8 @@ class Tokens:
 
 # ---- the API listener ----------------------------------------------------
 
-class Hung(Exception):
-    """The handler must close the connection without an answer."""
-
-
-class ApiHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class ApiHandler(doubles.Handler):
     server_version = "k8s-double"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (time.strftime("%H:%M:%S"), fmt % args))
 
     # The apiserver answers every method itself; BaseHTTPRequestHandler
     # dispatches on do_METHOD.
@@ -706,14 +657,12 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         srv = self.server
         srv.stats.enter()
         try:
-            self._serve(method)
-        except Hung:
-            srv.stats.add("hung")
-            self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-            self.close_connection = True
+            super().serve(method)
         finally:
             srv.stats.leave()
+
+    def hung(self):
+        self.server.stats.add("hung")
 
     def _serve(self, method):
         srv = self.server
@@ -723,7 +672,7 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
         srv.stats.add("requests")
         if srv.faults.get("hang") == "request":
             srv.faults.wait_unhung("request")
-            raise Hung()
+            raise doubles.Hung()
         if st:
             return self.send_status(st)
         # What system:public-info-viewer may read without a token.
@@ -1032,43 +981,26 @@ class ApiHandler(http.server.BaseHTTPRequestHandler):
             return 201, obj
 
 
-class TLSServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
+class TLSServer(doubles.Server):
     def __init__(self, addr, ctx, store, faults, stats, tokens):
-        super().__init__(addr, ApiHandler)
-        self.ctx = ctx
+        super().__init__(addr, ApiHandler, ctx)
         self.store = store
         self.faults = faults
         self.stats = stats
         self.tokens = tokens
 
-    def finish_request(self, request, client_address):
-        # Runs in the connection's own thread, so a slow or hung
+    def accepted(self):
+        # In the connection's own thread (doubles.Server): a hung
         # handshake holds up no one else.
         if self.faults.get("hang") == "handshake":
             self.stats.add("hung_handshakes")
             self.faults.wait_unhung("handshake")
-            return
-        request.settimeout(60)
-        # Go's net package sets TCP_NODELAY on every connection, so the
-        # real server never waits on a delayed ACK between the header and
-        # the body segment of a response; neither may the double.
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return False
         self.stats.add("connections")
-        try:
-            tls = self.ctx.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            self.stats.add("tls_failures")
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
+        return True
+
+    def tls_failed(self):
+        self.stats.add("tls_failures")
 
     def handle_error(self, request, client_address):
         self.stats.add("handler_errors")
@@ -1077,31 +1009,14 @@ class TLSServer(http.server.ThreadingHTTPServer):
 
 # ---- the control listener ------------------------------------------------
 
-class AdminHandler(http.server.BaseHTTPRequestHandler):
+class AdminHandler(doubles.AdminHandler):
     """GET /stats, POST /stats/reset, GET|POST /faults (a JSON object of
     the fields to change), GET|PUT|DELETE /objects/NS/NAME (set an object
     directly: a new uid if it did not exist, the next resourceVersion;
     metadata.resourceVersion in the body is ignored)."""
 
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def reply(self, code, obj):
-        data = json.dumps(obj, indent=1).encode() + b"\n"
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        return json.loads(self.rfile.read(n) or b"{}")
-
     def do_GET(self):
-        api = self.server.api
+        api = self.server.main
         if self.path == "/stats":
             return self.reply(200, api.stats.snapshot())
         if self.path == "/faults":
@@ -1114,7 +1029,7 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
         return self.reply(404, {"error": "no such control path"})
 
     def do_POST(self):
-        api = self.server.api
+        api = self.server.main
         try:
             if self.path == "/faults":
                 return self.reply(200, api.faults.update(self.body()))
@@ -1126,7 +1041,7 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
         return self.reply(404, {"error": "no such control path"})
 
     def do_PUT(self):
-        api = self.server.api
+        api = self.server.main
         m = re.match(r"\A/objects/([^/]+)/([^/]+)\Z", self.path)
         if not m:
             return self.reply(404, {"error": "no such control path"})
@@ -1144,7 +1059,7 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
         return self.reply(200, obj)
 
     def do_DELETE(self):
-        api = self.server.api
+        api = self.server.main
         m = re.match(r"\A/objects/([^/]+)/([^/]+)\Z", self.path)
         if not m:
             return self.reply(404, {"error": "no such control path"})
@@ -1155,14 +1070,6 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
                 store.next_rv()
                 store._persist(m.group(1), m.group(2))
         return self.reply(200 if gone else 404, {})
-
-
-class AdminServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, addr, api):
-        super().__init__(addr, AdminHandler)
-        self.api = api
 
 
 # ---- the conflict storm --------------------------------------------------
@@ -1196,44 +1103,23 @@ def storm(api):
         api.stats.add("storm_writes")
 
 
-def write_atomic(path, text):
-    with open(path + ".tmp", "w") as fh:
-        fh.write(text)
-    os.rename(path + ".tmp", path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--cert", required=True)
-    ap.add_argument("--key", required=True)
-    ap.add_argument("--token-file", required=True)
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--admin-port", type=int, default=0)
+    doubles.add_common_args(ap, tls_required=True)
     a = ap.parse_args()
 
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-    ctx.load_cert_chain(a.cert, a.key)
-    ctx.set_alpn_protocols(["http/1.1"])
+    ctx = doubles.tls_context(a.cert, a.key)
 
     faults = Faults()
     stats = Stats()
     store = Store(a.dir)
     tokens = Tokens(a.token_file, faults)
-    api = TLSServer(("127.0.0.1", a.port), ctx, store, faults, stats, tokens)
-    admin = AdminServer(("127.0.0.1", a.admin_port), api)
+    api = TLSServer((doubles.LOOPBACK, a.port), ctx, store, faults, stats,
+                    tokens)
+    admin = doubles.AdminServer((doubles.LOOPBACK, a.admin_port),
+                                AdminHandler, api)
     threading.Thread(target=storm, args=(api,), daemon=True).start()
-    threading.Thread(target=admin.serve_forever, daemon=True).start()
-    write_atomic(os.path.join(a.dir, "admin_port"), "%d\n" % admin.server_port)
-    write_atomic(os.path.join(a.dir, "port"), "%d\n" % api.server_port)
-    sys.stderr.write("k8s double: https://127.0.0.1:%d, control "
-                     "http://127.0.0.1:%d\n" %
-                     (api.server_port, admin.server_port))
-    try:
-        api.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    doubles.run("k8s", a.dir, api, admin)
 
 
 if __name__ == "__main__":

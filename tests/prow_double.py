@@ -40,11 +40,14 @@ A second, plain-HTTP listener on loopback is the control panel:
                    Authorization value replaced by "Bearer <redacted>"
                    plus whether it matched), body (text, and JSON if it
                    parsed), the status answered
-  POST /_reset     forgets the requests and clears the faults
+  GET  /_executions  every job started: name, job, type, dialect
+  POST /_reset     forgets the requests and executions and clears the
+                   faults
   GET|POST /_faults  {"latency_ms": N, "fail_next": N, "fail_status":
                    500|401|503, "hang": bool}; POST changes the given fields
 
-Python 3 standard library only.  Run as
+Python 3 standard library only, with the plumbing it shares with
+tests/k8s_double.py in tests/doubles.py beside it.  Run as
 
   prow_double.py --dir DIR --token-file FILE --job NAME=TYPE ...
                  [--cert CRT --key KEY] [--manual-path P] [--port N]
@@ -53,19 +56,22 @@ DIR/port and DIR/admin_port say where it listens once it is ready.
 """
 
 import argparse
-import http.server
 import json
 import os
 import re
-import socket
-import ssl
 import sys
 import threading
 import time
 import uuid
 
-# Bounds so that a forgotten fault or a runaway client ends.
-HANG_MAX_SECONDS = 120
+# The shared plumbing sits beside this file; the tests run it from the
+# build directory, and must not leave __pycache__ in the sources.
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import doubles  # noqa: E402
+
+# Bounds so that a runaway client ends (a forgotten fault ends after
+# doubles.HANG_MAX_SECONDS).
 MAX_BODY_BYTES = 1024 * 1024
 MAX_RECORDS = 10000
 
@@ -347,29 +353,13 @@ def manual_create(srv, raw):
 
 # ---- faults and the record -----------------------------------------------
 
-class Faults:
+class Faults(doubles.Faults):
     DEFAULTS = {"latency_ms": 0, "fail_next": 0, "fail_status": 500,
                 "hang": False}
 
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.changed = threading.Condition(self.lock)
-        self.v = dict(self.DEFAULTS)
-
-    def update(self, d):
-        with self.lock:
-            for k, val in d.items():
-                if k not in self.DEFAULTS:
-                    raise KeyError(k)
-                if k == "fail_status" and val not in (500, 401, 503):
-                    raise ValueError("fail_status is 500, 401 or 503")
-                self.v[k] = val
-            self.changed.notify_all()
-            return dict(self.v)
-
-    def get(self, k):
-        with self.lock:
-            return self.v[k]
+    def check(self, k, val):
+        if k == "fail_status" and val not in (500, 401, 503):
+            raise ValueError("fail_status is 500, 401 or 503")
 
     def take_failure(self):
         """The status to fail this request with, or 0."""
@@ -379,27 +369,9 @@ class Faults:
                 return self.v["fail_status"]
             return 0
 
-    def wait_unhung(self):
-        end = time.monotonic() + HANG_MAX_SECONDS
-        with self.lock:
-            while self.v["hang"]:
-                left = end - time.monotonic()
-                if left <= 0:
-                    return
-                self.changed.wait(left)
 
-
-class Hung(Exception):
-    pass
-
-
-class ProwHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class ProwHandler(doubles.Handler):
     server_version = "prow-double"
-    sys_version = ""
-
-    def log_message(self, fmt, *args):
-        sys.stderr.write("%s %s\n" % (time.strftime("%H:%M:%S"), fmt % args))
 
     def do_POST(self):
         self.serve()
@@ -430,14 +402,6 @@ class ProwHandler(http.server.BaseHTTPRequestHandler):
     def send_text(self, code, msg):
         self.send(code, (msg + "\n").encode(), "text/plain; charset=utf-8")
 
-    def serve(self):
-        try:
-            self._serve()
-        except Hung:
-            self.close_connection = True
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-            self.close_connection = True
-
     def _serve(self):
         srv = self.server
         path = self.path.split("?", 1)[0]
@@ -461,7 +425,7 @@ class ProwHandler(http.server.BaseHTTPRequestHandler):
         f = srv.faults
         if f.get("hang"):
             f.wait_unhung()
-            raise Hung()
+            raise doubles.Hung()
         lat = f.get("latency_ms")
         if lat:
             time.sleep(lat / 1000.0)
@@ -505,13 +469,9 @@ class ProwHandler(http.server.BaseHTTPRequestHandler):
         return self.send_text(401, "unauthorized")
 
 
-class ProwServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
+class ProwServer(doubles.Server):
     def __init__(self, addr, ctx, token_file, jobs, manual_path):
-        super().__init__(addr, ProwHandler)
-        self.ctx = ctx
+        super().__init__(addr, ProwHandler, ctx)
         self.token_file = token_file
         self.jobs = jobs
         self.manual_path = manual_path
@@ -522,15 +482,11 @@ class ProwServer(http.server.ThreadingHTTPServer):
 
     def check_token(self, header):
         """"ok", "missing" or "bad"; the file is read every time."""
-        if not header or not header.startswith("Bearer ") or \
-                not header[7:].strip():
+        tok = doubles.bearer(header)
+        if not tok:
             return "missing"
-        try:
-            with open(self.token_file) as fh:
-                want = fh.read().strip()
-        except OSError:
-            return "bad"
-        return "ok" if want and header[7:].strip() == want else "bad"
+        want = doubles.read_token(self.token_file)
+        return "ok" if want and tok == want else "bad"
 
     def record(self, rec):
         with self.lock:
@@ -542,40 +498,10 @@ class ProwServer(http.server.ThreadingHTTPServer):
             self.executions.append({"name": name, "job": job,
                                     "type": jtype, "dialect": dialect})
 
-    def finish_request(self, request, client_address):
-        request.settimeout(60)
-        request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.ctx is None:
-            return super().finish_request(request, client_address)
-        try:
-            tls = self.ctx.wrap_socket(request, server_side=True)
-        except (ssl.SSLError, OSError):
-            return
-        try:
-            super().finish_request(tls, client_address)
-        finally:
-            try:
-                tls.close()
-            except OSError:
-                pass
 
-
-class AdminHandler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def reply(self, code, obj):
-        data = json.dumps(obj, indent=1).encode() + b"\n"
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
+class AdminHandler(doubles.AdminHandler):
     def do_GET(self):
-        p = self.server.prow
+        p = self.server.main
         if self.path == "/_requests":
             with p.lock:
                 return self.reply(200, list(p.records))
@@ -587,9 +513,8 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
         return self.reply(404, {"error": "no such control path"})
 
     def do_POST(self):
-        p = self.server.prow
-        n = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(n) if n else b""
+        p = self.server.main
+        raw = self.raw_body()
         if self.path == "/_reset":
             with p.lock:
                 p.records = []
@@ -605,31 +530,12 @@ class AdminHandler(http.server.BaseHTTPRequestHandler):
         return self.reply(404, {"error": "no such control path"})
 
 
-class AdminServer(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, addr, prow):
-        super().__init__(addr, AdminHandler)
-        self.prow = prow
-
-
-def write_atomic(path, text):
-    with open(path + ".tmp", "w") as fh:
-        fh.write(text)
-    os.rename(path + ".tmp", path)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--dir", required=True)
-    ap.add_argument("--token-file", required=True)
+    doubles.add_common_args(ap, tls_required=False)
     ap.add_argument("--job", action="append", default=[],
                     help="NAME=periodic|postsubmit|presubmit")
-    ap.add_argument("--cert")
-    ap.add_argument("--key")
     ap.add_argument("--manual-path", default="/manual-trigger")
-    ap.add_argument("--port", type=int, default=0)
-    ap.add_argument("--admin-port", type=int, default=0)
     a = ap.parse_args()
     jobs = {}
     for spec in a.job:
@@ -637,26 +543,12 @@ def main():
         if not name or jtype not in JOB_TYPES:
             ap.error("--job wants NAME=periodic|postsubmit|presubmit")
         jobs[name] = jtype
-    ctx = None
-    if a.cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        ctx.load_cert_chain(a.cert, a.key)
-        ctx.set_alpn_protocols(["http/1.1"])
-    prow = ProwServer(("127.0.0.1", a.port), ctx, a.token_file, jobs,
+    ctx = doubles.tls_context(a.cert, a.key) if a.cert else None
+    prow = ProwServer((doubles.LOOPBACK, a.port), ctx, a.token_file, jobs,
                       a.manual_path)
-    admin = AdminServer(("127.0.0.1", a.admin_port), prow)
-    threading.Thread(target=admin.serve_forever, daemon=True).start()
-    write_atomic(os.path.join(a.dir, "admin_port"), "%d\n" % admin.server_port)
-    write_atomic(os.path.join(a.dir, "port"), "%d\n" % prow.server_port)
-    sys.stderr.write("prow double: %s://127.0.0.1:%d, control "
-                     "http://127.0.0.1:%d\n" %
-                     ("https" if ctx else "http", prow.server_port,
-                      admin.server_port))
-    try:
-        prow.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    admin = doubles.AdminServer((doubles.LOOPBACK, a.admin_port),
+                                AdminHandler, prow)
+    doubles.run("prow", a.dir, prow, admin)
 
 
 if __name__ == "__main__":
