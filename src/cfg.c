@@ -354,6 +354,7 @@ static const struct key keys[] = {
 	  .size = FSIZE(struct cfg_prow_job, branch),
 	  .check = check_word, .want = W_WORD },
 	NUM("prow.pending_minutes", prow_pending_minutes, 1, 10080, 120),
+	NUM("prow.max_pending", prow_max_pending, 1, 1000, 20),
 	BOOL("prow.auto_provision", prow_auto_provision, 0),
 	STR("prow.gangway_path", prow_gangway_path, 1, CFG_STR_MAX - 1,
 	    "/v1/executions", check_url_path, W_PATH),

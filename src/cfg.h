@@ -106,6 +106,7 @@ struct cfg {
 	long	prow_timeout_ms;	/* 100..120000, default 10000 */
 	long	prow_max_response_bytes; /* 1 KiB..16 MiB, default 64 KiB */
 	long	prow_pending_minutes;	/* 1..10080, default 120 */
+	long	prow_max_pending;	/* 1..1000, default 20 */
 	int	prow_auto_provision;	/* default 0 */
 	struct cfg_prow_job	prow_jobs[CFG_JOBS_MAX];
 	int	nprow_jobs;

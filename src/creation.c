@@ -139,6 +139,12 @@ creation_begin(struct cluster_list *l, const struct creation_args *a,
 		*outcome = CREATION_AT_MAX;
 		return rc;
 	}
+	/* Expired ones are gone by now: every record left is live. */
+	if (a->max_pending > 0 &&
+	    l->creations.len >= (size_t)a->max_pending) {
+		*outcome = CREATION_TOO_MANY;
+		return rc;
+	}
 	memset(&c, 0, sizeof(c));
 	/* The handler passes checked parameters; a too-long one is a bug
 	 * worth refusing rather than truncating into another key. */

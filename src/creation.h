@@ -18,6 +18,8 @@ enum creation_outcome {
 	CREATION_PENDING,	/* an identical request's record is live */
 	CREATION_AT_MAX,	/* max_clusters of the purpose exist or are
 				 * pending: nothing reserved */
+	CREATION_TOO_MANY,	/* max_pending creations are pending:
+				 * nothing reserved */
 	CREATION_OUTCOME__MAX
 };
 
@@ -29,6 +31,8 @@ struct creation_args {
 	const char	*purpose;	/* the job's purpose, "" for none */
 	const char	*ticket;	/* CREATION_TICKET_LEN hex digits */
 	long		 max_clusters;	/* > 0: auto-provisioning's limit */
+	long		 max_pending;	/* > 0: live creations at most (the
+					 * store document must not fill) */
 	time_t		 reserve_until;	/* how long a reservation without an
 					 * id may stand (the Prow call's
 					 * timeout and some) */
@@ -50,7 +54,8 @@ long	creation_find_ticket(const struct cluster_list *l, const char *ticket);
  * branch is copied to *found (CREATION_PENDING, or CREATION_RESERVED when
  * its ticket is a->ticket: a retry of this very reservation); or, with max_clusters > 0,
  * when the clusters of the purpose plus its live creations reach it,
- * CREATION_AT_MAX; otherwise a record for a->ticket is appended (id "",
+ * CREATION_AT_MAX; with max_pending > 0, when that many creations are
+ * live, CREATION_TOO_MANY; otherwise a record for a->ticket is appended (id "",
  * expires reserve_until) and copied to *found (CREATION_RESERVED).
  * CLUSTER_CHANGED when anything was dropped or reserved; CLUSTER_FAILED
  * (ERR_INTERNAL) only on allocation failure, list untouched.

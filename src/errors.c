@@ -33,6 +33,7 @@ static const struct {
 	[ERR_PROW] =			{ "prow_error",		502 },
 	[ERR_NO_VACANT] =		{ "no_vacant_cluster",	503 },
 	[ERR_STORE_BUSY] =		{ "store_busy",		503 },
+	[ERR_TOO_MANY_CREATIONS] =	{ "too_many_creations",	503 },
 };
 
 int

@@ -30,6 +30,7 @@ enum err_code {
 	ERR_PROW,		/* 502 */
 	ERR_NO_VACANT,		/* 503, with Retry-After */
 	ERR_STORE_BUSY,		/* 503: transaction deadline passed on conflicts */
+	ERR_TOO_MANY_CREATIONS,	/* 503: prow.max_pending creations pending */
 	ERR__MAX
 };
 

@@ -214,7 +214,8 @@ out:
  * compare-and-swap, ask Prow only when this request reserved, record the
  * id or give the reservation back.  With wait, a request that found an
  * identical one still asking Prow waits for its id.  0 with *rec and
- * *outcome set (CREATION_RESERVED: this request started the job), or -1.
+ * *outcome set (CREATION_RESERVED: this request started the job), or -1
+ * (ERR_TOO_MANY_CREATIONS when prow.max_pending are pending).
  */
 static int
 creation_start(struct handler_ctx *h, const struct cfg_prow_job *j,
@@ -238,6 +239,7 @@ creation_start(struct handler_ctx *h, const struct cfg_prow_job *j,
 	t.a.purpose = j->purpose;
 	t.a.ticket = ticket;
 	t.a.max_clusters = max_clusters;
+	t.a.max_pending = c->prow_max_pending;
 	/* Long enough for two Prow calls (one after a 401) and the write
 	 * of the id; a worker killed meanwhile leaves a reservation that
 	 * lapses after this. */
@@ -250,6 +252,10 @@ creation_start(struct handler_ctx *h, const struct cfg_prow_job *j,
 	*rec = t.rec;
 	if (t.outcome == CREATION_AT_MAX)
 		return 0;
+	if (t.outcome == CREATION_TOO_MANY)
+		return errors_set(e, ERR_TOO_MANY_CREATIONS, "%ld creations "
+		    "are pending, the most prow.max_pending allows; ask again "
+		    "when one has its cluster", c->prow_max_pending);
 	if (t.outcome == CREATION_PENDING) {
 		metrics_count_prow(METRICS_PROW_PENDING);
 		return rec->id[0] == '\0' && wait ? creation_wait(h, rec, e) :
@@ -304,11 +310,13 @@ auto_provision(struct handler_ctx *h, const char *purpose, struct err *e)
 	branch = j->branch[0] != '\0' ? j->branch : j->base_ref[0] != '\0' ?
 	    j->base_ref : "master";
 	errors_clear(&e2);
+	memset(&rec, 0, sizeof(rec));
 	(void)util_strlcpy_checked(msg, e->msg, sizeof(msg));
 	if (creation_start(h, j, CREATION_AUTO_USER, branch, j->max_clusters,
 	    0, &rec, &outcome, &e2) == -1)
-		errors_set(e, e->code, "%s; asking Prow for another failed: "
-		    "%s", msg, e2.msg);
+		errors_set(e, e->code, "%s; %s: %s", msg,
+		    e2.code == ERR_TOO_MANY_CREATIONS ? "not asking Prow for "
+		    "another" : "asking Prow for another failed", e2.msg);
 	else if (outcome == CREATION_AT_MAX)
 		errors_set(e, e->code, "%s; %ld %s clusters exist or are being "
 		    "created, the most auto-provisioning makes", msg,

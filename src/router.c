@@ -180,7 +180,8 @@ router_handle(const struct cfg *c, struct store *s,
 		/* A handler may have chosen the status (readyz: 503). */
 		if (resp->status < 400)
 			resp->status = errors_http_status(e.code);
-		if (e.code == ERR_NO_VACANT)
+		if (e.code == ERR_NO_VACANT ||
+		    e.code == ERR_TOO_MANY_CREATIONS)
 			resp->retry_after = c->retry_after_seconds;
 		else if (e.code == ERR_STORE_BUSY)
 			resp->retry_after = 1;

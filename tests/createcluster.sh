@@ -39,6 +39,7 @@ prow: {
   connect_timeout_ms = $CONNECT_MS;
   timeout_ms = $TIMEOUT_MS;
   pending_minutes = 60;
+  max_pending = ${PD_MAX_PENDING:-100};
   auto_provision = $3;
   jobs = (
     { name = "e2e-create"; type = "periodic"; },
@@ -451,7 +452,7 @@ expect_eq "$(creations)" "[]" "and no creation is left"
 echo "# the manual-trigger dialect"
 cm_instance c
 cm_setup
-prow_conf manual-trigger "$PD_URL$PD_MANUAL_PATH" false
+PD_MAX_PENDING=2 prow_conf manual-trigger "$PD_URL$PD_MANUAL_PATH" false
 seed tess-ci-01:tess-ci
 cm_start
 pd_ctl /_reset
@@ -472,6 +473,13 @@ expect_pd '.[1].json == {job: "post-create", type: "postsubmit",
     refs: {org: "acme", repo: "infra", base_ref: "main", base_sha: "'"$SHA"'"},
     envs: {AUTHOR: "gina", BRANCH: "main"}}' \
     "with its refs"
+cc 'user=gina&branch=release-1&job=e2e-create'
+expect_error 503 too_many_creations "a third creation while prow.max_pending (2) are pending" \
+    "2 creations are pending, the most prow.max_pending allows"
+expect_header Retry-After 7 "with Retry-After"
+expect_eq "$(pd_count)" 2 "and nothing reached Prow"
+cc 'user=gina&branch=master&job=e2e-create'
+expect_status 202 "an identical request still gets its pending id"
 
 # ---- 12. two hosts on the configmap store -----------------------------------------------
 

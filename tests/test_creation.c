@@ -341,6 +341,38 @@ test_auto_provisioning_stops_at_the_purposes_maximum(void **state)
 }
 
 static void
+test_no_new_creation_once_max_pending_are_live(void **state)
+{
+	struct cluster_list	l = { 0 };
+	struct creation_args	a = args("john", T1);
+	struct creation		found;
+	enum creation_outcome	outcome;
+	struct err		e = { 0 };
+
+	(void)state;
+	a.max_pending = 1;
+	assert_int_equal(creation_begin(&l, &a, NOW, &outcome, &found, &e),
+	    CLUSTER_CHANGED);
+	assert_int_equal(outcome, CREATION_RESERVED);
+	/* The identical request still finds it: only new ones are refused. */
+	a.ticket = T2;
+	assert_int_equal(creation_begin(&l, &a, NOW, &outcome, &found, &e),
+	    CLUSTER_UNCHANGED);
+	assert_int_equal(outcome, CREATION_PENDING);
+	a.user = "mary";
+	assert_int_equal(creation_begin(&l, &a, NOW, &outcome, &found, &e),
+	    CLUSTER_UNCHANGED);
+	assert_int_equal(outcome, CREATION_TOO_MANY);
+	assert_int_equal(l.creations.len, 1);
+	/* Once the first lapses there is room again. */
+	assert_int_equal(creation_begin(&l, &a, NOW + 30, &outcome, &found,
+	    &e), CLUSTER_CHANGED);
+	assert_int_equal(outcome, CREATION_RESERVED);
+	assert_string_equal(l.creations.items[0].user, "mary");
+	cluster_list_free(&l);
+}
+
+static void
 test_creations_round_trip_through_the_codec(void **state)
 {
 	struct cluster_list	l = { 0 };
@@ -417,6 +449,8 @@ main(void)
 		    test_expired_records_are_dropped_and_no_longer_found),
 		cmocka_unit_test(
 		    test_auto_provisioning_stops_at_the_purposes_maximum),
+		cmocka_unit_test(
+		    test_no_new_creation_once_max_pending_are_live),
 		cmocka_unit_test(test_creations_round_trip_through_the_codec),
 		cmocka_unit_test(
 		    test_a_hand_edited_bad_creation_is_a_store_error_naming_it),
