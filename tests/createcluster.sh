@@ -297,9 +297,9 @@ expect_eq "$(creations | jq '[.[] | select(.user == "cora")] | length')" 0 \
 
 echo "# identical requests wait as long as the first may take: two calls after a 401"
 pd_ctl /_reset
-# Each call takes 1200 ms, over connect_timeout_ms + timeout_ms (2000) for
+# Each call takes 1100 ms, over connect_timeout_ms + timeout_ms (2000) for
 # the two: waiters that gave up after one call's worth would answer 502.
-pd_ctl /_faults '{"latency_ms": 1200, "fail_next": 1, "fail_status": 401}'
+pd_ctl /_faults '{"latency_ms": 1100, "fail_next": 1, "fail_status": 401}'
 pids=()
 for i in 1 2 3; do
 	curl -sS -o "$CM_DIR/w401.$i.body" -w '%{http_code}' --max-time 30 \
