@@ -290,9 +290,10 @@ creation_start(struct handler_ctx *h, const struct cfg_prow_job *j,
 }
 
 /*
- * getvacant found nothing vacant of purpose: start the purpose's creation
- * job when auto-provisioning is on and the purpose is below its maximum,
- * and say what happened after e's message.  Never changes e's code.
+ * getvacant found nothing vacant of purpose (or no cluster of it at all):
+ * start the purpose's creation job when auto-provisioning is on and the
+ * purpose is below its maximum, and say what happened after e's message.
+ * Never changes e's code.
  */
 static void
 auto_provision(struct handler_ctx *h, const char *purpose, struct err *e)
@@ -302,31 +303,34 @@ auto_provision(struct handler_ctx *h, const char *purpose, struct err *e)
 	enum creation_outcome		 outcome;
 	struct err			 e2;
 	char				 msg[ERR_MSG_MAX];
-	const char			*branch;
+	const char			*branch, *one;
 
 	if ((j = cfg_prow_job_for(h->cfg, purpose)) == NULL ||
 	    j->max_clusters <= 0)
 		return;
 	branch = j->branch[0] != '\0' ? j->branch : j->base_ref[0] != '\0' ?
 	    j->base_ref : "master";
+	/* The first cluster of a purpose, or one more. */
+	one = e->code == ERR_NO_SUCH_PURPOSE ? "one" : "another";
 	errors_clear(&e2);
 	memset(&rec, 0, sizeof(rec));
 	(void)util_strlcpy_checked(msg, e->msg, sizeof(msg));
 	if (creation_start(h, j, CREATION_AUTO_USER, branch, j->max_clusters,
 	    0, &rec, &outcome, &e2) == -1)
-		errors_set(e, e->code, "%s; %s: %s", msg,
-		    e2.code == ERR_TOO_MANY_CREATIONS ? "not asking Prow for "
-		    "another" : "asking Prow for another failed", e2.msg);
+		errors_set(e, e->code, "%s; %s Prow for %s%s: %s", msg,
+		    e2.code == ERR_TOO_MANY_CREATIONS ? "not asking" : "asking",
+		    one, e2.code == ERR_TOO_MANY_CREATIONS ? "" : " failed",
+		    e2.msg);
 	else if (outcome == CREATION_AT_MAX)
 		errors_set(e, e->code, "%s; %ld %s clusters exist or are being "
 		    "created, the most auto-provisioning makes", msg,
 		    j->max_clusters, purpose);
 	else if (outcome == CREATION_RESERVED)
-		errors_set(e, e->code, "%s; asked Prow for another: job %s, "
-		    "id %s", msg, j->name, rec.id);
+		errors_set(e, e->code, "%s; asked Prow for %s: job %s, id %s",
+		    msg, one, j->name, rec.id);
 	else
-		errors_set(e, e->code, "%s; another is being created: job %s, "
-		    "id %s", msg, j->name, rec.id[0] != '\0' ? rec.id :
+		errors_set(e, e->code, "%s; %s is being created: job %s, id %s",
+		    msg, one, j->name, rec.id[0] != '\0' ? rec.id :
 		    "(Prow is being asked)");
 	if (rec.id[0] != '\0' && outcome != CREATION_AT_MAX)
 		(void)util_strlcpy_checked(h->creation, rec.id,
@@ -374,7 +378,10 @@ handlers_getvacant(struct handler_ctx *h, struct http_response *resp,
 
 	if (run_verb(h, resp, cluster_getvacant, 1, e) == 0)
 		return 0;
-	if (e->code == ERR_NO_VACANT && h->cfg->prow_auto_provision) {
+	/* Nothing to hand out: none vacant, or none at all (a purpose
+	 * whose creation job is configured may start from nothing). */
+	if ((e->code == ERR_NO_VACANT || e->code == ERR_NO_SUCH_PURPOSE) &&
+	    h->cfg->prow_auto_provision) {
 		args_from_ctx(h, &a);
 		auto_provision(h, a.purpose, e);
 	}

@@ -446,6 +446,18 @@ req GET '/getvacant?purpose=tnet-ci&job=ci&build=6'
 expect_error 503 no_vacant_cluster "below the most again, Prow failing: 503 no_vacant_cluster" \
     "; asking Prow for another failed: prow answered 500: injected by the Prow double"
 expect_eq "$(creations)" "[]" "and no creation is left"
+req POST /delete "${ADMIN[@]}" --data "cluster=tnet-ci-01&force=1"
+expect_status 200 "the last tnet-ci cluster is deleted"
+pd_ctl /_reset
+req GET '/getvacant?purpose=tnet-ci&job=ci&build=7'
+expect_error 404 no_such_purpose "no tnet-ci cluster at all: 404 no_such_purpose" \
+    "; asked Prow for one: job tnet-create, id "
+expect_eq "$(pd_count)" 1 "and the purpose's creation job was started from nothing"
+req GET '/getvacant?purpose=nothing-ci&job=ci&build=8'
+expect_error 404 no_such_purpose "a purpose without a creation job: 404, nothing started" \
+    "no cluster of purpose nothing-ci"
+expect_body_lacks "Prow" "its message says nothing of Prow"
+expect_eq "$(pd_count)" 1 "and nothing more reached Prow"
 
 # ---- 11. manual-trigger ---------------------------------------------------------------------
 
