@@ -9,9 +9,10 @@ CIMASTER_PACKAGES="build-essential autoconf automake libtool pkg-config
 libfcgi-dev libcurl4-openssl-dev libjson-c-dev libconfig-dev libcmocka-dev
 nginx apache2-utils openssl curl systemd"
 # What the test suites need on top.
-# python3 runs tests/k8s_double.py, the Kubernetes API server double.
+# python3 runs the Kubernetes API server and Prow doubles; chromium (headless)
+# renders the list page in tests/browser.sh.
 # kubectl is no Debian package: tests/k8s.sh needs it installed by hand.
-CIMASTER_TEST_PACKAGES="jq strace spawn-fcgi python3"
+CIMASTER_TEST_PACKAGES="jq strace spawn-fcgi python3 chromium"
 
 cm_say() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 
