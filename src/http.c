@@ -251,6 +251,12 @@ http_response_head(const struct http_response *resp,
 	/* State changes every request: no cache may keep an answer. */
 	buf_puts(out, "Cache-Control: no-store\r\n");
 	buf_puts(out, "X-Content-Type-Options: nosniff\r\n");
+	/* The page has no script, no image and no form of its own: should
+	 * escaping ever fail, the browser still runs and loads nothing. */
+	if (resp->format == HTTP_FMT_HTML && resp->content_type == NULL)
+		buf_puts(out, "Content-Security-Policy: default-src 'none'; "
+		    "style-src 'unsafe-inline'; base-uri 'none'; "
+		    "form-action 'none'; frame-ancestors 'none'\r\n");
 	if (request_id != NULL && request_id[0] != '\0')
 		buf_printf(out, "X-Request-Id: %s\r\n", request_id);
 	if (resp->allow != NULL)

@@ -64,6 +64,11 @@ expect_true "the holder's name is shown as text" \
 expect_true "the creation's job name is shown as text" \
     grep -qF '&lt;/td&gt;&lt;b id="pwned"&gt;j&lt;/b&gt;' "$CM_DIR/all.html"
 
+req GET / -H 'Accept: text/html'
+expect_header Content-Security-Policy \
+    "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'" \
+    "and the page forbids scripts should escaping ever fail"
+
 echo "# the filter links lead to filtered pages"
 link=$(grep -oE 'href="[^"]*status=held[^"]*"' "$CM_DIR/all.html" | head -1 |
     sed 's/^href="//; s/"$//; s/&amp;/\&/g')

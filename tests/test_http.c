@@ -549,6 +549,32 @@ test_response_head_of_a_200_is_exact(void **state)
 }
 
 static void
+test_response_head_of_an_html_page_forbids_scripts(void **state)
+{
+	struct http_response	resp;
+	struct buf		out = { 0 };
+
+	memset(&resp, 0, sizeof(resp));
+	resp.status = 200;
+	resp.format = HTTP_FMT_HTML;
+	assert_int_equal(buf_puts(&resp.body, "<p>x</p>\n"), 0);
+	assert_int_equal(http_response_head(&resp, "r", &out), 0);
+	assert_string_equal(out.data,
+	    "Status: 200 OK\r\n"
+	    "Content-Type: text/html; charset=utf-8\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "Content-Security-Policy: default-src 'none'; "
+	    "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; "
+	    "frame-ancestors 'none'\r\n"
+	    "X-Request-Id: r\r\n"
+	    "Content-Length: 9\r\n"
+	    "\r\n");
+	buf_free(&out);
+	buf_free(&resp.body);
+}
+
+static void
 test_response_head_of_a_405_carries_allow(void **state)
 {
 	struct http_response	resp;
@@ -680,6 +706,8 @@ main(void)
 		cmocka_unit_test(
 		    test_status_reason_covers_every_status_the_api_uses),
 		cmocka_unit_test(test_response_head_of_a_200_is_exact),
+		cmocka_unit_test(
+		    test_response_head_of_an_html_page_forbids_scripts),
 		cmocka_unit_test(test_response_head_of_a_405_carries_allow),
 		cmocka_unit_test(
 		    test_response_head_of_a_503_carries_retry_after),
