@@ -174,14 +174,14 @@ creation_wait(struct handler_ctx *h, struct creation *rec, struct err *e)
 	const struct cfg	*c = h->cfg;
 	struct cluster_list	 l = { 0 };
 	struct timespec		 ts = { 0, CREATION_POLL_MS * 1000000L };
-	long			 i, waited = 0, limit;
+	long			 i, limit, until;
 	int			 ret = -1;
 
 	/* As long as the holder may take: two calls, one after a 401. */
 	limit = 2 * (c->prow_connect_timeout_ms + c->prow_timeout_ms);
+	until = store_mono_ms() + limit;
 	for (;;) {
 		(void)nanosleep(&ts, NULL);
-		waited += CREATION_POLL_MS;
 		cluster_list_free(&l);
 		if (store_read(h->store, &l, e) == -1)
 			goto out;
@@ -195,7 +195,7 @@ creation_wait(struct handler_ctx *h, struct creation *rec, struct err *e)
 			*rec = l.creations.items[i];
 			break;
 		}
-		if (waited >= limit) {
+		if (store_mono_ms() >= until) {
 			errors_set(e, ERR_PROW, "Prow has not answered an "
 			    "identical request for job %s within %ld ms; ask "
 			    "again", rec->job, limit);
